@@ -1,1 +1,179 @@
-// placeholder: filled in by its owner
+#include "common/gzip.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace sb {
+namespace {
+
+// zlib counts in uInt; feed larger buffers in slices of this size.
+constexpr size_t kMaxSlice = size_t{1} << 30;
+
+enum class Wrapper { kGzip, kZlib, kRaw };
+
+Wrapper DetectWrapper(std::string_view data) {
+  const auto b0 = static_cast<unsigned char>(data[0]);
+  if (data.size() >= 2) {
+    const auto b1 = static_cast<unsigned char>(data[1]);
+    if (b0 == 0x1f && b1 == 0x8b) return Wrapper::kGzip;
+    // RFC 1950: CM = 8 (deflate), CINFO <= 7, and the 16-bit header is a multiple of 31.
+    if ((b0 & 0x0f) == 8 && (b0 >> 4) <= 7 && ((b0 << 8) | b1) % 31 == 0) return Wrapper::kZlib;
+  }
+  return Wrapper::kRaw;
+}
+
+int WindowBits(Wrapper w) {
+  switch (w) {
+    case Wrapper::kGzip: return 16 + MAX_WBITS;
+    case Wrapper::kZlib: return MAX_WBITS;
+    case Wrapper::kRaw: return -MAX_WBITS;
+  }
+  return MAX_WBITS;
+}
+
+const char* WrapperName(Wrapper w) {
+  switch (w) {
+    case Wrapper::kGzip: return "gzip";
+    case Wrapper::kZlib: return "zlib";
+    case Wrapper::kRaw: return "deflate";
+  }
+  return "?";
+}
+
+// Owns a z_stream set up for inflate; ends it on destruction.
+class Inflater {
+ public:
+  Inflater() = default;
+  ~Inflater() { if (initialized_) inflateEnd(&zs_); }
+  Inflater(const Inflater&) = delete;
+  Inflater& operator=(const Inflater&) = delete;
+  int Init(int window_bits) {
+    int rc = inflateInit2(&zs_, window_bits);
+    initialized_ = rc == Z_OK;
+    return rc;
+  }
+  z_stream* stream() { return &zs_; }
+
+ private:
+  z_stream zs_{};
+  bool initialized_ = false;
+};
+
+}  // namespace
+
+Result<std::string> GzipCompress(std::string_view data, int level) {
+  if (level < -1 || level > 9) {
+    return Status::InvalidArgument("gzip: compression level " + std::to_string(level) +
+                                   " outside -1..9");
+  }
+  z_stream zs{};
+  if (deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return Status::Internal("gzip: deflateInit2 failed");
+  }
+  std::string out;
+  // deflateBound is exact enough for one-shot output; it only takes uLong.
+  out.resize(deflateBound(&zs, static_cast<uLong>(std::min<size_t>(
+                                   data.size(), std::numeric_limits<uLong>::max()))) + 64);
+  size_t in_pos = 0;
+  size_t out_pos = 0;
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    if (out_pos == out.size()) out.resize(out.size() * 2);
+    const size_t in_len = std::min(data.size() - in_pos, kMaxSlice);
+    const size_t out_len = std::min(out.size() - out_pos, kMaxSlice);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + in_pos));
+    zs.avail_in = static_cast<uInt>(in_len);
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + out_pos);
+    zs.avail_out = static_cast<uInt>(out_len);
+    const bool last = in_pos + in_len == data.size();
+    rc = deflate(&zs, last ? Z_FINISH : Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+      deflateEnd(&zs);
+      return Status::Internal("gzip: deflate failed with code " + std::to_string(rc));
+    }
+    in_pos += in_len - zs.avail_in;
+    out_pos += out_len - zs.avail_out;
+  }
+  deflateEnd(&zs);
+  out.resize(out_pos);
+  return out;
+}
+
+Result<std::string> GzipDecompress(std::string_view data, size_t max_output_bytes) {
+  if (data.empty()) return Status::InvalidArgument("gzip: empty input");
+  const Wrapper wrapper = DetectWrapper(data);
+  const char* name = WrapperName(wrapper);
+  Inflater inflater;
+  if (inflater.Init(WindowBits(wrapper)) != Z_OK) {
+    return Status::Internal("gzip: inflateInit2 failed");
+  }
+  z_stream* zs = inflater.stream();
+
+  // We allow the output to reach max_output_bytes + 1: producing that extra byte is how a
+  // body that is exactly at the limit is told apart from one that exceeds it.
+  const size_t hard_cap =
+      max_output_bytes == std::numeric_limits<size_t>::max() ? max_output_bytes
+                                                             : max_output_bytes + 1;
+  std::string out;
+  out.resize(std::min(hard_cap, std::max<size_t>(data.size() * 4, 4096)));
+  size_t in_pos = 0;
+  size_t out_pos = 0;
+  for (;;) {
+    if (out_pos == out.size()) {
+      if (out.size() >= hard_cap) break;  // limit reached with the stream still going
+      out.resize(std::min(hard_cap, out.size() * 2));
+    }
+    const size_t in_len = std::min(data.size() - in_pos, kMaxSlice);
+    const size_t out_len = std::min(out.size() - out_pos, kMaxSlice);
+    zs->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + in_pos));
+    zs->avail_in = static_cast<uInt>(in_len);
+    zs->next_out = reinterpret_cast<Bytef*>(out.data() + out_pos);
+    zs->avail_out = static_cast<uInt>(out_len);
+    const int rc = inflate(zs, Z_NO_FLUSH);
+    in_pos += in_len - zs->avail_in;
+    out_pos += out_len - zs->avail_out;
+    if (out_pos > max_output_bytes) break;
+    if (rc == Z_STREAM_END) {
+      if (in_pos == data.size()) {
+        out.resize(out_pos);
+        return out;
+      }
+      // gzip allows concatenated members; anything else after the end is garbage.
+      const std::string_view rest = data.substr(in_pos);
+      if (wrapper == Wrapper::kGzip && rest.size() >= 2 &&
+          static_cast<unsigned char>(rest[0]) == 0x1f &&
+          static_cast<unsigned char>(rest[1]) == 0x8b) {
+        inflateReset(zs);
+        continue;
+      }
+      return Status::Corruption(std::string(name) + ": " + std::to_string(rest.size()) +
+                                " bytes of trailing garbage after the end of the stream");
+    }
+    if (rc == Z_BUF_ERROR) {
+      // No progress possible: either the output is full (loop grows it) or input ran out.
+      if (zs->avail_out != 0 && in_pos == data.size()) {
+        return Status::Corruption(std::string(name) + ": truncated input (stream ended after " +
+                                  std::to_string(data.size()) + " bytes without its end marker)");
+      }
+      continue;
+    }
+    if (rc != Z_OK) {
+      std::string what = zs->msg != nullptr ? zs->msg : ("zlib code " + std::to_string(rc));
+      if (rc == Z_MEM_ERROR) return Status::Internal(std::string(name) + ": out of memory");
+      return Status::Corruption(std::string(name) + ": invalid compressed data at input byte " +
+                                std::to_string(in_pos) + ": " + what);
+    }
+    if (in_pos == data.size() && zs->avail_out != 0) {
+      // zlib consumed everything, had room to write, and did not reach the end.
+      return Status::Corruption(std::string(name) + ": truncated input (stream ended after " +
+                                std::to_string(data.size()) + " bytes without its end marker)");
+    }
+  }
+  return Status::ResourceExhausted(std::string(name) +
+                                   ": decompressed size exceeds the limit of " +
+                                   std::to_string(max_output_bytes) + " bytes");
+}
+
+}  // namespace sb

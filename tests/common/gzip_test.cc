@@ -1,1 +1,165 @@
-// placeholder: filled in by its owner
+#include "common/gzip.h"
+
+#include <zlib.h>
+
+#include <random>
+#include <string>
+
+#include "tests/testing/testing.h"
+
+namespace sb {
+namespace {
+
+std::string RandomText(uint32_t seed, size_t n) {
+  std::mt19937 rng(seed);
+  std::string s;
+  s.reserve(n);
+  const char alphabet[] = "abcdefghij_{}=\",\n0123456789 ";
+  for (size_t i = 0; i < n; ++i) s.push_back(alphabet[rng() % (sizeof(alphabet) - 1)]);
+  return s;
+}
+
+// Compresses with zlib's compress2 (zlib wrapper) or raw deflate, to test auto-detection.
+std::string DeflateWith(std::string_view data, int window_bits) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, data.size()) + 16, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = data.size();
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = out.size();
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+TEST(GzipTest, RoundTripsRandomDataAtEveryLevel) {
+  for (int level = -1; level <= 9; ++level) {
+    const std::string input = RandomText(100 + level, 50000 + level * 1000);
+    auto gz = GzipCompress(input, level);
+    ASSERT_OK(gz);
+    ASSERT_GE(gz->size(), 18u);
+    EXPECT_EQ(static_cast<unsigned char>((*gz)[0]), 0x1f);
+    EXPECT_EQ(static_cast<unsigned char>((*gz)[1]), 0x8b);
+    auto back = GzipDecompress(*gz, input.size());
+    ASSERT_OK(back);
+    EXPECT_EQ(*back, input) << "level " << level;
+  }
+}
+
+TEST(GzipTest, RoundTripsEmptyInput) {
+  auto gz = GzipCompress("");
+  ASSERT_OK(gz);
+  auto back = GzipDecompress(*gz, 0);
+  ASSERT_OK(back);
+  EXPECT_EQ(*back, "");
+}
+
+TEST(GzipTest, CompressedOutputIsReadableByZlib) {
+  const std::string input = RandomText(7, 10000);
+  auto gz = GzipCompress(input, 9);
+  ASSERT_OK(gz);
+  z_stream zs{};
+  ASSERT_EQ(inflateInit2(&zs, 16 + MAX_WBITS), Z_OK);
+  std::string out(input.size() + 10, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(gz->data());
+  zs.avail_in = gz->size();
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = out.size();
+  EXPECT_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  EXPECT_EQ(out, input);
+}
+
+TEST(GzipTest, RejectsLevelOutOfRange) {
+  EXPECT_EQ(GzipCompress("x", 10).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(GzipCompress("x", -2).status().code(), Status::Code::kInvalidArgument);
+}
+
+TEST(GzipTest, DetectsZlibAndRawDeflateWrappers) {
+  const std::string input = RandomText(3, 20000);
+  auto z = GzipDecompress(DeflateWith(input, MAX_WBITS), input.size());
+  ASSERT_OK(z);
+  EXPECT_EQ(*z, input);
+  auto raw = GzipDecompress(DeflateWith(input, -MAX_WBITS), input.size());
+  ASSERT_OK(raw);
+  EXPECT_EQ(*raw, input);
+}
+
+TEST(GzipTest, OutputExactlyAtLimitIsAccepted) {
+  const std::string input(100000, 'a');
+  auto gz = GzipCompress(input);
+  ASSERT_OK(gz);
+  auto back = GzipDecompress(*gz, input.size());
+  ASSERT_OK(back);
+  EXPECT_EQ(back->size(), input.size());
+}
+
+TEST(GzipTest, BombBeyondLimitIsResourceExhaustedNamingTheLimit) {
+  const std::string input(10 * 1000 * 1000, '0');  // compresses ~1000:1
+  auto gz = GzipCompress(input, 9);
+  ASSERT_OK(gz);
+  ASSERT_LT(gz->size(), 20000u);
+  auto back = GzipDecompress(*gz, 1000000);
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.status().code(), Status::Code::kResourceExhausted);
+  EXPECT_THAT(back.status().message(), ::testing::HasSubstr("1000000"));
+  // One byte under the real size is also too much.
+  auto just_under = GzipDecompress(*gz, input.size() - 1);
+  EXPECT_EQ(just_under.status().code(), Status::Code::kResourceExhausted);
+}
+
+TEST(GzipTest, TruncatedInputIsCorruption) {
+  const std::string input = RandomText(11, 30000);
+  auto gz = GzipCompress(input);
+  ASSERT_OK(gz);
+  for (size_t cut : {size_t{5}, size_t{11}, gz->size() / 2, gz->size() - 4, gz->size() - 1}) {
+    auto back = GzipDecompress(std::string_view(*gz).substr(0, cut), 1 << 20);
+    ASSERT_FALSE(back.ok()) << "cut at " << cut;
+    EXPECT_EQ(back.status().code(), Status::Code::kCorruption) << back.status().ToString();
+  }
+}
+
+TEST(GzipTest, GarbledInputIsCorruption) {
+  const std::string input = RandomText(12, 30000);
+  auto gz = GzipCompress(input);
+  ASSERT_OK(gz);
+  std::string bad = *gz;
+  bad[bad.size() - 6] ^= 0x55;  // inside the CRC32 trailer
+  auto crc = GzipDecompress(bad, 1 << 20);
+  EXPECT_EQ(crc.status().code(), Status::Code::kCorruption) << crc.status().ToString();
+
+  bad = *gz;
+  bad[2] = 7;  // compression method other than deflate
+  auto method = GzipDecompress(bad, 1 << 20);
+  EXPECT_EQ(method.status().code(), Status::Code::kCorruption) << method.status().ToString();
+
+  auto text = GzipDecompress("this is not compressed at all", 1 << 20);
+  EXPECT_EQ(text.status().code(), Status::Code::kCorruption) << text.status().ToString();
+}
+
+TEST(GzipTest, ConcatenatedMembersAreJoined) {
+  auto a = GzipCompress("hello ");
+  auto b = GzipCompress("world");
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  auto back = GzipDecompress(*a + *b, 100);
+  ASSERT_OK(back);
+  EXPECT_EQ(*back, "hello world");
+}
+
+TEST(GzipTest, TrailingGarbageIsCorruption) {
+  auto a = GzipCompress("hello");
+  ASSERT_OK(a);
+  auto back = GzipDecompress(*a + "xyz", 100);
+  EXPECT_EQ(back.status().code(), Status::Code::kCorruption);
+}
+
+TEST(GzipTest, EmptyInputIsInvalidArgument) {
+  EXPECT_EQ(GzipDecompress("", 100).status().code(), Status::Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sb
