@@ -1,1 +1,233 @@
-// placeholder: filled in by its owner
+#include "bridge/app.h"
+
+#include <boost/json.hpp>
+#include <cmath>
+#include <ctime>
+
+#include "common/duration.h"
+#include "common/log.h"
+
+namespace sb::bridge {
+namespace {
+
+std::string Rfc3339(int64_t ms) {
+  if (ms <= 0) return "0001-01-01T00:00:00Z";
+  time_t t = ms / 1000;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[64];
+  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+           tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
+
+// Prometheus prints JSON numbers plainly; Boost.JSON writes every double in exponent form
+// (0E0). Integral values go out as integers, others at millisecond precision.
+boost::json::value Num(double v) {
+  double ms = std::round(v * 1000.0) / 1000.0;
+  if (ms == std::floor(ms) && std::fabs(ms) < 1e15) return static_cast<int64_t>(ms);
+  return ms;
+}
+
+}  // namespace
+
+App::App(AppOptions options) : options_(std::move(options)) {}
+
+App::~App() { Stop(); }
+
+Result<config::Config> App::LoadConfig() const {
+  if (!options_.config_file.empty()) return config::LoadConfigFile(options_.config_file);
+  if (options_.config) return *options_.config;
+  return config::Config{};
+}
+
+Status App::Start() {
+  auto cfg = LoadConfig();
+  if (!cfg.ok()) return cfg.status();
+  for (const auto& job : cfg->scrape_configs) {
+    if (!job.metric_relabel_configs.empty() || !job.relabel_configs.empty()) {
+      LogWarn("relabel_configs and metric_relabel_configs are accepted but not applied yet", {{"job", job.job_name}});
+    }
+  }
+  HttpServer::Options so;
+  so.listen_address = options_.listen_address;
+  so.threads = options_.io_threads;
+  so.max_connections = options_.max_connections;
+  so.idle_timeout = options_.idle_timeout;
+  so.read_timeout = options_.read_timeout;
+  so.tls_cert_file = options_.tls_cert_file;
+  so.tls_key_file = options_.tls_key_file;
+  server_ = std::make_unique<HttpServer>(so, [this](const Request& req) { return Route(req, *this); });
+  work_ = std::make_unique<asio::thread_pool>(std::max(1, options_.work_threads));
+  SB_RETURN_IF_ERROR(server_->Start());
+  Apply(*cfg);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_reload_ms_ = options_.clock->NowMs();
+  }
+  ready_ = true;
+  LogInfo("scout-bridge listening", {{"address", options_.listen_address}, {"port", std::to_string(port())},
+                                     {"targets", std::to_string(targets_.size())}});
+  return Status::OK();
+}
+
+void App::Stop() {
+  std::map<std::string, std::shared_ptr<Target>> targets;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    targets.swap(targets_);
+  }
+  ready_ = false;
+  for (auto& [k, t] : targets) t->Stop();
+  if (work_) work_->join();
+  if (server_) server_->Stop();
+  routes_.store(nullptr);
+}
+
+void App::Apply(const config::Config& cfg) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, std::shared_ptr<Target>> next;
+  auto table = std::make_shared<RouteTable>();
+  for (const auto& job : cfg.scrape_configs) {
+    for (const auto& sc : job.static_configs) {
+      for (const auto& address : sc.targets) {
+        std::string key = job.job_name + "/" + address;
+        if (next.count(key)) continue;  // the same target listed twice in one job
+        std::shared_ptr<Target> target;
+        auto old = targets_.find(key);
+        if (old != targets_.end() && old->second->job().Fingerprint() == job.Fingerprint()) {
+          target = old->second;  // unchanged: keeps snapshot and schedule
+        } else {
+          target = std::make_shared<Target>(server_->io_context(), *work_, options_.clock, job, address,
+                                            options_.schedule_tuning);
+          std::optional<TargetCarryOver> carry;
+          if (old != targets_.end()) {
+            carry = old->second->CarryOver();
+            old->second->Stop();
+          }
+          target->Start(std::move(carry), std::nullopt);
+        }
+        next[key] = target;
+        std::weak_ptr<Target> weak = target;
+        Endpoint ep;
+        ep.job = job.job_name;
+        ep.instance = address;
+        ep.snapshot = [weak]() -> std::shared_ptr<const Snapshot> {
+          auto t = weak.lock();
+          return t ? t->snapshot() : nullptr;
+        };
+        ep.not_ready_reason = [weak]() -> std::string {
+          auto t = weak.lock();
+          if (!t) return "target removed";
+          TargetStatus s = t->status();
+          return s.last_error.empty() ? "first fetch pending" : s.last_error;
+        };
+        table->by_path[job.metrics_path].push_back(std::move(ep));
+      }
+    }
+  }
+  for (auto& [key, t] : targets_) {
+    if (!next.count(key)) t->Stop();
+  }
+  targets_.swap(next);
+  routes_.store(std::move(table));
+}
+
+Status App::Reload() {
+  auto cfg = LoadConfig();
+  if (!cfg.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      reloads_failed_++;
+      last_reload_ok_ = false;
+    }
+    LogError("error reloading config", {{"err", cfg.status().message()}});
+    return cfg.status();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return Status::Unavailable("the bridge is stopping");
+  }
+  Apply(*cfg);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reloads_ok_++;
+    last_reload_ok_ = true;
+    last_reload_ms_ = options_.clock->NowMs();
+  }
+  LogInfo("config reloaded", {{"targets", std::to_string(TargetStatuses().size())}});
+  return Status::OK();
+}
+
+std::vector<TargetStatus> App::TargetStatuses() const {
+  std::vector<std::shared_ptr<Target>> targets;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [k, t] : targets_) targets.push_back(t);
+  }
+  std::vector<TargetStatus> out;
+  out.reserve(targets.size());
+  for (const auto& t : targets) out.push_back(t->status());
+  return out;
+}
+
+std::shared_ptr<Target> App::FindTarget(const std::string& job, const std::string& instance) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = targets_.find(job + "/" + instance);
+  return it == targets_.end() ? nullptr : it->second;
+}
+
+std::string App::RenderSelfMetrics() const {
+  SelfMetrics::ServerStats ss;
+  if (server_) {
+    ss.open_connections = server_->open_connections();
+    ss.accepted_connections = server_->accepted_connections();
+    ss.rejected_connections = server_->rejected_connections();
+  }
+  uint64_t ok, failed;
+  bool last_ok;
+  int64_t last_ms;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ok = reloads_ok_;
+    failed = reloads_failed_;
+    last_ok = last_reload_ok_;
+    last_ms = last_reload_ms_;
+  }
+  return metrics_.Render(TargetStatuses(), ss, options_.clock->NowMs(), ok, failed, last_ok, last_ms);
+}
+
+std::string App::TargetsJson() const {
+  namespace json = boost::json;
+  json::array active;
+  int64_t now = options_.clock->NowMs();
+  for (const auto& t : TargetStatuses()) {
+    json::object o;
+    o["discoveredLabels"] = json::object{{"__address__", t.instance}, {"__metrics_path__", t.metrics_path},
+                                         {"job", t.job}};
+    o["labels"] = json::object{{"instance", t.instance}, {"job", t.job}};
+    o["scrapePool"] = t.job;
+    o["scrapeUrl"] = t.scrape_url;
+    o["globalUrl"] = t.scrape_url;
+    o["lastError"] = t.last_error;
+    o["lastScrape"] = Rfc3339(t.last_attempt_ms.value_or(0));
+    o["lastScrapeDuration"] = Num(t.last_duration_seconds);
+    o["health"] = t.health == TargetHealth::kUp ? "up" : t.health == TargetHealth::kUnknown ? "unknown" : "down";
+    o["state"] = std::string(TargetHealthName(t.health));
+    o["lastSuccess"] = Rfc3339(t.last_success_ms.value_or(0));
+    o["dataAgeSeconds"] = Num(t.last_success_ms ? (now - *t.last_success_ms) / 1000.0 : -1.0);
+    o["nextFetch"] = t.next_fetch_ms == INT64_MAX ? std::string("in flight") : Rfc3339(t.next_fetch_ms);
+    o["nextFetchReason"] = t.next_fetch_reason;
+    o["samples"] = t.samples;
+    o["requestsLastHour"] = t.requests_last_hour;
+    o["maxRequestsPerHour"] = t.max_requests_per_hour;
+    active.push_back(std::move(o));
+  }
+  json::object root{{"status", "success"},
+                    {"data", json::object{{"activeTargets", std::move(active)}, {"droppedTargets", json::array{}}}}};
+  return json::serialize(root);
+}
+
+}  // namespace sb::bridge

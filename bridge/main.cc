@@ -1,1 +1,242 @@
-int main() { return 0; }
+// scout-bridge: command-line entry point.
+//
+//   scout-bridge [flags]                 run the bridge (--config.file required)
+//   scout-bridge check config FILE...    validate configuration files; exit 0 or 1
+//   scout-bridge demo [flags]            run against the bundled Scout simulator
+//   scout-bridge --version | --help
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bridge/app.h"
+#include "bridge/demo.h"
+#include "common/log.h"
+#include "config/config.h"
+
+namespace {
+
+using sb::Status;
+
+constexpr const char* kUsage = R"(usage: scout-bridge [flags]
+       scout-bridge check config FILE...
+       scout-bridge demo [flags]
+
+Scrapes slow, cached Prometheus exporters (Docker Scout's first of all) on a polite schedule
+and re-serves their data at a fast, drop-in scrape endpoint.
+
+Flags:
+  --config.file=FILE            configuration file (Prometheus-shaped YAML)
+  --web.listen-address=ADDR     address to listen on (default ":9688")
+  --web.max-connections=N       maximum open connections (default 1024)
+  --web.tls-cert-file=FILE      serve HTTPS with this certificate (with --web.tls-key-file)
+  --web.tls-key-file=FILE
+  --storage.path=DIR            data directory (default "data/")
+  --log.level=LEVEL             error, warn, info or debug (default info)
+  --log.format=FORMAT           logfmt or json (default logfmt)
+  --version                     print the version and exit
+)";
+
+struct Flags {
+  std::map<std::string, std::string> values;
+  std::vector<std::string> positional;
+};
+
+// Parses "--name=value" and "--name value". Unknown flags are an error naming the flag.
+bool ParseFlags(int argc, char** argv, int start, const std::vector<std::string>& known, Flags* out, std::string* err) {
+  for (int i = start; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) != 0) {
+      out->positional.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    size_t eq = name.find('=');
+    bool has_value = eq != std::string::npos;
+    if (has_value) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      *err = "unknown flag --" + name;
+      return false;
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) {
+        *err = "flag --" + name + " needs a value";
+        return false;
+      }
+      value = argv[++i];
+    }
+    out->values[name] = value;
+  }
+  return true;
+}
+
+volatile sig_atomic_t g_signal = 0;
+
+void OnSignal(int sig) {
+  // Only async-signal-safe work here: the main thread polls g_signal.
+  g_signal = sig;
+}
+
+// Runs the app until SIGINT/SIGTERM; SIGHUP reloads.
+int RunUntilSignalled(sb::bridge::App& app) {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  for (;;) {
+    int sig = g_signal;
+    if (sig == SIGHUP) {
+      g_signal = 0;
+      sb::LogInfo("SIGHUP received: reloading config");
+      (void)app.Reload();  // logged by Reload
+    } else if (sig == SIGINT || sig == SIGTERM) {
+      sb::LogInfo("received signal, exiting", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+      app.Stop();
+      return 0;
+    }
+    usleep(100 * 1000);
+  }
+}
+
+bool ApplyLogFlags(const Flags& f) {
+  if (auto it = f.values.find("log.level"); it != f.values.end()) {
+    sb::LogLevel level;
+    if (!sb::ParseLogLevel(it->second, &level)) {
+      std::cerr << "scout-bridge: invalid --log.level \"" << it->second << "\" (error, warn, info, debug)\n";
+      return false;
+    }
+    sb::SetLogLevel(level);
+  }
+  if (auto it = f.values.find("log.format"); it != f.values.end()) {
+    sb::LogFormat format;
+    if (!sb::ParseLogFormat(it->second, &format)) {
+      std::cerr << "scout-bridge: invalid --log.format \"" << it->second << "\" (logfmt, json)\n";
+      return false;
+    }
+    sb::SetLogFormat(format);
+  }
+  return true;
+}
+
+void ApplyAppFlags(const Flags& f, sb::bridge::AppOptions* o) {
+  auto get = [&](const char* name, std::string* dst) {
+    if (auto it = f.values.find(name); it != f.values.end()) *dst = it->second;
+  };
+  get("config.file", &o->config_file);
+  get("web.listen-address", &o->listen_address);
+  get("storage.path", &o->storage_path);
+  get("web.tls-cert-file", &o->tls_cert_file);
+  get("web.tls-key-file", &o->tls_key_file);
+  if (auto it = f.values.find("web.max-connections"); it != f.values.end()) {
+    o->max_connections = std::stoul(it->second);
+  }
+}
+
+const std::vector<std::string> kRunFlags = {"config.file", "web.listen-address", "web.max-connections",
+                                            "web.tls-cert-file", "web.tls-key-file", "storage.path",
+                                            "log.level", "log.format"};
+
+int CheckConfig(int argc, char** argv) {
+  if (argc < 4) {
+    std::cerr << "usage: scout-bridge check config FILE...\n";
+    return 2;
+  }
+  int failed = 0;
+  for (int i = 3; i < argc; ++i) {
+    std::cout << "Checking " << argv[i] << "\n" << std::flush;
+    auto cfg = sb::config::LoadConfigFile(argv[i]);
+    if (!cfg.ok()) {
+      std::cerr << "  FAILED: " << cfg.status().message() << "\n";
+      ++failed;
+      continue;
+    }
+    std::map<std::string, int> paths;
+    size_t targets = 0;
+    for (const auto& job : cfg->scrape_configs) {
+      paths[job.metrics_path]++;
+      for (const auto& sc : job.static_configs) targets += sc.targets.size();
+    }
+    std::cout << "  SUCCESS: " << cfg->scrape_configs.size() << " jobs, "
+              << targets << " targets, " << cfg->remote_write.size() << " remote_write endpoints\n";
+    for (const auto& [path, n] : paths) {
+      if (n > 1) std::cout << "  WARNING: " << n << " jobs share the path " << path << "; clients select one with ?job=\n";
+      if (path == "/metrics") std::cout << "  WARNING: a job serves /metrics, which hides the bridge's own metrics\n";
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "--version") == 0) {
+    std::cout << "scout-bridge, version 0.1.0 (g++ " << __VERSION__ << ")\n";
+    return 0;
+  }
+  if (argc >= 3 && std::strcmp(argv[1], "check") == 0 && std::strcmp(argv[2], "config") == 0) {
+    return CheckConfig(argc, argv);
+  }
+  bool demo = argc >= 2 && std::strcmp(argv[1], "demo") == 0;
+  Flags flags;
+  std::string err;
+  std::vector<std::string> known = kRunFlags;
+  if (demo) known.push_back("demo.window");
+  if (!ParseFlags(argc, argv, demo ? 2 : 1, known, &flags, &err)) {
+    std::cerr << "scout-bridge: " << err << "\n\n" << kUsage;
+    return 2;
+  }
+  if (!flags.positional.empty()) {
+    std::cerr << "scout-bridge: unexpected argument \"" << flags.positional[0] << "\"\n\n" << kUsage;
+    return 2;
+  }
+  if (!ApplyLogFlags(flags)) return 2;
+  sb::bridge::AppOptions options;
+  ApplyAppFlags(flags, &options);
+
+  if (demo) {
+    sb::bridge::DemoOptions d;
+    if (auto it = flags.values.find("demo.window"); it != flags.values.end()) d.window = it->second;
+    if (!flags.values.count("web.listen-address")) options.listen_address = "127.0.0.1:9688";
+    auto demo_state = sb::bridge::StartDemo(d, &options);
+    if (!demo_state.ok()) {
+      std::cerr << "scout-bridge demo: " << demo_state.status().message() << "\n";
+      return 1;
+    }
+    sb::bridge::App app(options);
+    Status st = app.Start();
+    if (!st.ok()) {
+      std::cerr << "scout-bridge demo: " << st.message() << "\n";
+      return 1;
+    }
+    sb::bridge::PrintDemoUrls(**demo_state, app.port(), std::cout);
+    int rc = RunUntilSignalled(app);
+    return rc;
+  }
+
+  if (options.config_file.empty()) {
+    std::cerr << "scout-bridge: --config.file is required (or run `scout-bridge demo`)\n\n" << kUsage;
+    return 2;
+  }
+  sb::bridge::App app(options);
+  Status st = app.Start();
+  if (!st.ok()) {
+    sb::LogError("cannot start", {{"err", st.message()}});
+    return 1;
+  }
+  return RunUntilSignalled(app);
+}

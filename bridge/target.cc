@@ -1,1 +1,352 @@
-// placeholder: filled in by its owner
+#include "bridge/target.h"
+
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "common/exposition/parser.h"
+#include "common/log.h"
+
+namespace sb::bridge {
+namespace {
+
+ScheduleOptions OptionsFor(const config::ScrapeConfig& job, ScheduleOptions o) {
+  o.refresh_interval = config::EffectiveRefresh(job);
+  o.respect_cache_headers = job.respect_cache_headers;
+  o.max_requests_per_hour = static_cast<int>(job.max_requests_per_hour);
+  return o;
+}
+
+uint64_t SeedFor(const std::string& key) { return Fnv1a64(key) ^ 0x5eed5eed5eedULL; }
+
+std::string PercentEncode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+// Reads a credentials file, trimming trailing whitespace as Prometheus does.
+Result<std::string> ReadSecretFile(const std::string& path, const char* what) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Status::IOError(std::string("cannot read ") + what + " file " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  if (s.empty()) return Status::InvalidArgument(std::string(what) + " file " + path + " is empty");
+  return s;
+}
+
+std::string Base64(std::string_view in) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    out += kAlphabet[v >> 18]; out += kAlphabet[(v >> 12) & 63]; out += kAlphabet[(v >> 6) & 63]; out += kAlphabet[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    out += kAlphabet[v >> 18]; out += kAlphabet[(v >> 12) & 63]; out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+    out += kAlphabet[v >> 18]; out += kAlphabet[(v >> 12) & 63]; out += kAlphabet[(v >> 6) & 63]; out += '=';
+  }
+  return out;
+}
+
+// The Authorization header for a job, reading credential files now (so a rotated token is
+// picked up by the next request). Returns "" when the job has no auth.
+Result<std::string> AuthorizationHeader(const config::ScrapeConfig& job) {
+  if (job.authorization) {
+    const auto& a = *job.authorization;
+    std::string token;
+    if (!a.credentials_file.empty()) {
+      SB_ASSIGN_OR_RETURN(token, ReadSecretFile(a.credentials_file, "credentials"));
+    } else {
+      token = a.credentials.Reveal();
+    }
+    if (token.empty()) return std::string();
+    return a.type + " " + token;
+  }
+  if (job.basic_auth) {
+    const auto& b = *job.basic_auth;
+    std::string user = b.username, password = b.password.Reveal();
+    if (!b.username_file.empty()) { SB_ASSIGN_OR_RETURN(user, ReadSecretFile(b.username_file, "username")); }
+    if (!b.password_file.empty()) { SB_ASSIGN_OR_RETURN(password, ReadSecretFile(b.password_file, "password")); }
+    return "Basic " + Base64(user + ":" + password);
+  }
+  return std::string();
+}
+
+}  // namespace
+
+bool SplitHostPort(const std::string& address, const std::string& scheme, std::string* host, uint16_t* port) {
+  uint16_t default_port = scheme == "https" ? 443 : 80;
+  std::string h, p;
+  if (!address.empty() && address[0] == '[') {
+    size_t close = address.find(']');
+    if (close == std::string::npos) return false;
+    h = address.substr(1, close - 1);
+    if (close + 1 < address.size()) {
+      if (address[close + 1] != ':') return false;
+      p = address.substr(close + 2);
+    }
+  } else {
+    size_t colon = address.rfind(':');
+    if (colon != std::string::npos && address.find(':') == colon) {
+      h = address.substr(0, colon);
+      p = address.substr(colon + 1);
+    } else if (colon == std::string::npos) {
+      h = address;
+    } else {
+      return false;  // bare IPv6 without brackets
+    }
+  }
+  if (h.empty()) return false;
+  *host = h;
+  if (p.empty()) { *port = default_port; return true; }
+  char* end = nullptr;
+  long v = std::strtol(p.c_str(), &end, 10);
+  if (*end != '\0' || v <= 0 || v > 65535) return false;
+  *port = static_cast<uint16_t>(v);
+  return true;
+}
+
+std::string BuildRequestTarget(const config::ScrapeConfig& job) {
+  std::string target = job.metrics_path;
+  bool first = target.find('?') == std::string::npos;
+  for (const auto& [name, values] : job.params) {
+    for (const auto& v : values) {
+      target += first ? '?' : '&';
+      first = false;
+      target += PercentEncode(name) + "=" + PercentEncode(v);
+    }
+  }
+  return target;
+}
+
+Target::Target(asio::io_context& io, asio::thread_pool& work, Clock* clock, config::ScrapeConfig job,
+               std::string address, const ScheduleOptions& tuning)
+    : io_(io),
+      work_(work),
+      clock_(clock),
+      job_(std::move(job)),
+      address_(std::move(address)),
+      key_(job_.job_name + "/" + address_),
+      request_target_(BuildRequestTarget(job_)),
+      strand_(asio::make_strand(io)),
+      timer_(strand_),
+      schedule_(key_, OptionsFor(job_, tuning), SeedFor(key_)) {
+  if (!SplitHostPort(address_, job_.scheme, &host_, &port_)) {
+    host_ = address_;
+    port_ = 0;  // the fetch fails with a clear InvalidArgument
+  }
+}
+
+void Target::Start(std::optional<TargetCarryOver> carry, std::optional<int64_t> last_success_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (carry) {
+    if (carry->snapshot) slot_.Store(carry->snapshot);
+    requests_by_code_ = carry->requests_by_code;
+    if (carry->last_success_ms) last_success_ms = carry->last_success_ms;
+    schedule_.RestoreAttempts(carry->attempts_ms);
+  }
+  schedule_.Start(clock_->NowMs(), last_success_ms);
+  LogInfo("target started", {{"job", job_.job_name}, {"instance", address_},
+                             {"next_fetch_in", std::to_string((schedule_.NextFetchMs() - clock_->NowMs()) / 1000) + "s"}});
+  asio::post(strand_, [self = shared_from_this()] { self->ArmTimer(); });
+}
+
+void Target::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+  }
+  asio::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
+}
+
+void Target::ArmTimer() {
+  int64_t wait_ms;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    int64_t next = schedule_.NextFetchMs();
+    if (next == INT64_MAX) return;  // an attempt is in flight; its completion re-arms
+    wait_ms = next - clock_->NowMs();
+  }
+  // Wake at least hourly to re-check against the wall clock (suspend, clock steps).
+  wait_ms = std::clamp<int64_t>(wait_ms, 0, 3'600'000);
+  timer_.expires_after(std::chrono::milliseconds(wait_ms));
+  timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](error_code ec) { self->OnTimer(ec); }));
+}
+
+void Target::OnTimer(error_code ec) {
+  if (ec) return;  // cancelled: Stop() or a re-arm
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    if (!schedule_.BeginAttempt(clock_->NowMs())) {
+      // Not due (woken early, or the budget is full): the schedule said no, so no request.
+    } else {
+      asio::post(work_, [self = shared_from_this()] { self->BeginFetch(); });
+      return;
+    }
+  }
+  ArmTimer();
+}
+
+void Target::BeginFetch() {
+  int64_t started_ms = clock_->NowMs();
+  FetchRequest req;
+  req.scheme = job_.scheme;
+  req.host = host_;
+  req.port = port_;
+  req.target = request_target_;
+  req.proxy_url = job_.proxy_url;
+  req.timeout = job_.scrape_timeout;
+  req.max_body_bytes = static_cast<size_t>(job_.body_size_limit_bytes);
+  req.tls.ca_file = job_.tls_config.ca_file;
+  req.tls.cert_file = job_.tls_config.cert_file;
+  req.tls.key_file = job_.tls_config.key_file;
+  req.tls.server_name = job_.tls_config.server_name;
+  req.tls.insecure_skip_verify = job_.tls_config.insecure_skip_verify;
+  req.headers.emplace_back("Accept", std::string(kPrometheusAccept));
+  req.headers.emplace_back("Accept-Encoding", job_.enable_compression ? "gzip" : "identity");
+  req.headers.emplace_back("X-Prometheus-Scrape-Timeout-Seconds",
+                           std::to_string(job_.scrape_timeout.count() / 1000.0));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& h : schedule_.ConditionalHeaders()) req.headers.push_back(std::move(h));
+  }
+  // Credentials are read for every request: a rotated token file needs no restart.
+  auto auth = AuthorizationHeader(job_);
+  if (!auth.ok()) {
+    // The message names the file, never its content.
+    asio::post(strand_, [self = shared_from_this(), st = auth.status(), started_ms] {
+      self->Finish(self->clock_->NowMs(), 0, {}, false, false, st.message(), nullptr, started_ms);
+    });
+    return;
+  }
+  if (!auth->empty()) req.headers.emplace_back("Authorization", std::move(auth).value());
+  AsyncFetch(io_, std::move(req), [self = shared_from_this(), started_ms](Status st, FetchResponse resp) {
+    self->OnFetched(std::move(st), std::move(resp), started_ms);
+  });
+}
+
+void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
+  auto self = shared_from_this();
+  if (!st.ok()) {
+    asio::post(strand_, [self, st, resp = std::move(resp), started_ms] {
+      self->Finish(self->clock_->NowMs(), 0, resp.headers, false, false, st.message(), nullptr, started_ms);
+    });
+    return;
+  }
+  if (resp.status == 304) {
+    asio::post(strand_, [self, resp = std::move(resp), started_ms] {
+      self->Finish(self->clock_->NowMs(), 304, resp.headers, true, true, "", nullptr, started_ms);
+    });
+    return;
+  }
+  if (resp.status < 200 || resp.status >= 300) {
+    std::string err = "server returned HTTP status " + std::to_string(resp.status);
+    asio::post(strand_, [self, resp = std::move(resp), err, started_ms] {
+      self->Finish(self->clock_->NowMs(), static_cast<int>(resp.status), resp.headers, false, false, err, nullptr, started_ms);
+    });
+    return;
+  }
+  // Parsing and rendering a large body takes tens of milliseconds: not on an I/O thread.
+  asio::post(work_, [self, resp = std::move(resp), started_ms]() mutable {
+    int64_t now = self->clock_->NowMs();
+    expo::ParseOptions popts;
+    if (self->job_.sample_limit > 0) popts.max_samples = self->job_.sample_limit;
+    if (self->job_.label_limit > 0) popts.max_label_count = self->job_.label_limit;
+    auto parsed = expo::ParseExposition(resp.body, expo::FormatFromContentType(resp.content_type), popts);
+    std::shared_ptr<const Snapshot> snap;
+    std::string err;
+    if (!parsed.ok()) {
+      err = "parsing upstream body: " + parsed.status().message();
+    } else {
+      auto built = BuildSnapshot(self->job_.job_name, self->address_, now, std::move(parsed).value());
+      if (built.ok()) snap = std::move(built).value(); else err = built.status().message();
+    }
+    int status = static_cast<int>(resp.status);
+    asio::post(self->strand_, [self, now, status, headers = std::move(resp.headers), snap, err, started_ms] {
+      self->Finish(now, status, headers, snap != nullptr, false, err, snap, started_ms);
+    });
+  });
+}
+
+void Target::Finish(int64_t now_ms, int http_status, const HeaderList& headers, bool success,
+                    bool not_modified, std::string error, std::shared_ptr<const Snapshot> snap,
+                    int64_t started_ms) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    requests_by_code_[http_status == 0 ? "error" : std::to_string(http_status)]++;
+    last_duration_seconds_ = (clock_->NowMs() - started_ms) / 1000.0;
+    if (stopped_) return;
+    if (success) {
+      if (snap) slot_.Store(std::move(snap));
+      schedule_.OnSuccess(now_ms, headers, not_modified);
+      last_error_.clear();
+    } else {
+      // A 200 with a bad body is reported to the schedule as a failure (0: not an HTTP error).
+      schedule_.OnFailure(now_ms, http_status >= 200 && http_status < 300 ? 0 : http_status, headers);
+      last_error_ = error;
+    }
+  }
+  if (success) {
+    LogDebug("upstream fetch succeeded", {{"job", job_.job_name}, {"instance", address_},
+                                          {"status", std::to_string(http_status)}});
+  } else {
+    LogWarn("upstream fetch failed", {{"job", job_.job_name}, {"instance", address_}, {"err", error}});
+  }
+  ArmTimer();
+}
+
+TargetStatus Target::status() const {
+  TargetStatus s;
+  s.job = job_.job_name;
+  s.instance = address_;
+  s.metrics_path = job_.metrics_path;
+  s.scrape_url = job_.scheme + "://" + address_ + request_target_;
+  auto snap = slot_.Load();
+  if (snap) {
+    s.data_time_ms = snap->fetch_time_ms;
+    s.samples = snap->SampleCount();
+    s.body_bytes = snap->Body(Representation::kText).body->size();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  s.health = schedule_.health();
+  s.last_error = last_error_;
+  s.last_success_ms = schedule_.last_success_ms();
+  s.last_attempt_ms = schedule_.last_attempt_ms();
+  s.next_fetch_ms = schedule_.NextFetchMs();
+  s.next_fetch_reason = std::string(WaitReasonName(schedule_.next_fetch_reason()));
+  s.last_duration_seconds = last_duration_seconds_;
+  s.requests_by_code = requests_by_code_;
+  s.requests_last_hour = schedule_.RequestsInLastHour(clock_->NowMs());
+  s.max_requests_per_hour = static_cast<int>(job_.max_requests_per_hour);
+  return s;
+}
+
+TargetCarryOver Target::CarryOver() const {
+  TargetCarryOver c;
+  c.snapshot = slot_.Load();
+  std::lock_guard<std::mutex> lock(mu_);
+  c.last_success_ms = schedule_.last_success_ms();
+  c.requests_by_code = requests_by_code_;
+  c.attempts_ms = schedule_.RecentAttemptsMs();
+  return c;
+}
+
+}  // namespace sb::bridge

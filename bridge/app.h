@@ -1,0 +1,101 @@
+// App: the running bridge. Owns the HTTP server (and with it the io_context and I/O
+// threads), a small work pool for parsing and rendering, and one Target per upstream
+// target of the configuration. Implements RouterContext for the router.
+//
+// Reload (SIGHUP, POST /-/reload, or Reload()): the new file is loaded and validated first;
+// on error nothing changes and the error is returned. Otherwise targets are matched by
+// job name and address: a target whose job block is unchanged (same fingerprint) keeps its
+// object, snapshot and schedule; a changed one is replaced by a new Target that inherits the
+// served snapshot and last success time (so it neither serves 503 nor refetches early);
+// a removed one is stopped.
+//
+// Thread-safety: Start/Stop from the controlling thread; Reload and the accessors from any.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bridge/http_server.h"
+#include "bridge/router.h"
+#include "bridge/self_metrics.h"
+#include "bridge/target.h"
+#include "common/clock.h"
+#include "config/config.h"
+
+namespace sb::bridge {
+
+struct AppOptions {
+  // The configuration file (--config.file). Re-read on reload.
+  std::string config_file;
+  // Alternatively, a configuration given in-process (tests, demo). Used when config_file is
+  // empty; Reload() then re-applies it.
+  std::optional<config::Config> config;
+  // --web.listen-address. Default ":9688" (all interfaces).
+  std::string listen_address = ":9688";
+  // --storage.path. Reserved for the embedded store.
+  std::string storage_path = "data/";
+  // I/O threads of the HTTP server. Default 2 (this machine class has 2 cores).
+  int io_threads = 2;
+  // Threads for parsing and rendering upstream bodies. Default 1.
+  int work_threads = 1;
+  size_t max_connections = 1024;
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  std::chrono::milliseconds read_timeout = std::chrono::seconds(10);
+  // Serve HTTPS with these PEM files when both are set.
+  std::string tls_cert_file, tls_key_file;
+  Clock* clock = SystemClock::Default();
+  // The schedule's internal knobs (backoff, auth-error wait, start offset). Production uses
+  // the defaults; tests shorten them to run fault scenarios in seconds.
+  ScheduleOptions schedule_tuning;
+};
+
+class App final : public RouterContext {
+ public:
+  explicit App(AppOptions options);
+  ~App() override;
+
+  // Loads the configuration, starts the server and the targets.
+  // Errors: the config error (file:line:col) or the listen error.
+  Status Start();
+  // Stops targets and the server. Idempotent.
+  void Stop();
+
+  int port() const { return server_ ? server_->port() : 0; }
+  asio::io_context& io_context() { return server_->io_context(); }
+  std::vector<TargetStatus> TargetStatuses() const;
+  std::shared_ptr<Target> FindTarget(const std::string& job, const std::string& instance) const;
+
+  // RouterContext
+  std::shared_ptr<const RouteTable> Routes() const override { return routes_.load(); }
+  SelfMetrics& Metrics() override { return metrics_; }
+  std::string RenderSelfMetrics() const override;
+  std::string TargetsJson() const override;
+  bool Ready() const override { return ready_.load(); }
+  Status Reload() override;
+
+ private:
+  Result<config::Config> LoadConfig() const;
+  // Applies `cfg`: creates, keeps or replaces targets and swaps the route table.
+  void Apply(const config::Config& cfg);
+
+  AppOptions options_;
+  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<asio::thread_pool> work_;
+  SelfMetrics metrics_;
+  std::atomic<std::shared_ptr<const RouteTable>> routes_;
+  std::atomic<bool> ready_{false};
+
+  mutable std::mutex mu_;  // guards targets_ and reload bookkeeping; serializes reloads
+  std::map<std::string, std::shared_ptr<Target>> targets_;  // by Target::key()
+  uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
+  bool last_reload_ok_ = true;
+  int64_t last_reload_ms_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace sb::bridge
