@@ -2,6 +2,11 @@
 // and Stop(). The per-connection state machine is in bridge/http_session.h.
 #include "bridge/http_server.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <charconv>
 #include <cstdio>
 #include <ctime>
@@ -126,6 +131,26 @@ HttpServer::HttpServer(Options options, AsyncHandler handler)
 
 HttpServer::~HttpServer() { Stop(); }
 
+std::shared_ptr<const FileBody> FileBody::Create(std::string_view data) {
+  int fd = memfd_create("scout-bridge-body", MFD_CLOEXEC);
+  if (fd < 0) return nullptr;
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return nullptr;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return std::shared_ptr<const FileBody>(new FileBody(fd, data.size()));
+}
+
+FileBody::~FileBody() { ::close(fd_); }
+
+void HttpServer::SetFastPath(FastPath fast_path) { shared_->fast_path = std::move(fast_path); }
+
 uint64_t HttpServer::open_connections() const { return shared_->open.load(); }
 uint64_t HttpServer::accepted_connections() const { return shared_->accepted.load(); }
 uint64_t HttpServer::rejected_connections() const { return shared_->rejected.load(); }
@@ -194,14 +219,22 @@ Status HttpServer::Start() {
 
   started_ = true;
   work_.emplace(io_context_.get_executor());
+  for (int i = 1; i < o.threads; ++i) {
+    extra_contexts_.push_back(std::make_unique<asio::io_context>(1));
+    extra_work_.push_back(asio::make_work_guard(*extra_contexts_.back()));
+  }
   asio::post(acceptor_strand_, [this] { DoAccept(); });
   threads_.reserve(o.threads);
-  for (int i = 0; i < o.threads; ++i) threads_.emplace_back([this] { io_context_.run(); });
+  threads_.emplace_back([this] { io_context_.run(); });
+  for (auto& ctx : extra_contexts_) threads_.emplace_back([c = ctx.get()] { c->run(); });
   return Status::OK();
 }
 
 void HttpServer::DoAccept() {
-  acceptor_.async_accept(asio::make_strand(io_context_),
+  const size_t n = extra_contexts_.size() + 1;
+  asio::io_context& ctx = next_context_ == 0 ? io_context_ : *extra_contexts_[next_context_ - 1];
+  next_context_ = (next_context_ + 1) % n;
+  acceptor_.async_accept(asio::make_strand(ctx),
                          [this](error_code ec, tcp::socket socket) {
                            OnAccept(ec, std::move(socket));
                          });
@@ -270,7 +303,9 @@ void HttpServer::Stop() {
                          [this] { return shared_->sessions.empty() && shared_->acceptor_closed; });
   }
   work_.reset();
+  extra_work_.clear();
   io_context_.stop();
+  for (auto& ctx : extra_contexts_) ctx->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }

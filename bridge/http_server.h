@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <thread>
@@ -47,6 +48,38 @@ Response MakeResponse(unsigned version, http::status status, std::string content
 
 // A text/plain; charset=utf-8 response to `req` (for errors and small answers).
 Response MakeTextResponse(const Request& req, http::status status, std::string text);
+
+// A response whose status line and headers were serialized ahead of time (all but Date and
+// the blank line that ends the head). Writing one is a single gathered write of
+// [head, "Date: ...\r\n\r\n", body]: no header objects, no serializer, no copies. For
+// answers that are the same for many requests, such as a scrape body of a snapshot.
+// A body also held in an in-memory file (memfd), so that plain-TCP connections can send it
+// with sendfile(2): the kernel builds packets from the file's pages, with no copy from user
+// memory. Worth it for large bodies (a 100k-series Scout org is ~11 MB plain, ~0.5 MB gzip).
+// Owns the descriptor. Immutable.
+class FileBody {
+ public:
+  // Copies `data` into a new memfd. Returns null if the system cannot (the caller then simply
+  // serves from memory).
+  static std::shared_ptr<const FileBody> Create(std::string_view data);
+  ~FileBody();
+  FileBody(const FileBody&) = delete;
+  FileBody& operator=(const FileBody&) = delete;
+  int fd() const { return fd_; }
+  uint64_t size() const { return size_; }
+
+ private:
+  FileBody(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  int fd_;
+  uint64_t size_;
+};
+
+struct PreparedResponse {
+  std::shared_ptr<const std::string> head;  // "HTTP/1.1 200 OK\r\n" + headers, each ending CRLF
+  std::shared_ptr<const std::string> body;  // must match the Content-Length in head
+  // Optional: the same bytes as `body` in a file; plain-TCP sessions then use sendfile(2).
+  std::shared_ptr<const FileBody> file;
+};
 
 // How a response's bytes go on the wire. The default writes everything at once, which is
 // what every real endpoint wants. Pacing exists for test doubles (the Scout simulator's
@@ -82,6 +115,10 @@ class HttpServer {
  public:
   // Synchronous handler: runs on an I/O thread and must not block. The hot path.
   using Handler = std::function<Response(const Request&)>;
+  // Optional fast path, tried first for HTTP/1.1 keep-alive GET requests: returns true and
+  // fills `out` to answer with a PreparedResponse, or false to fall through to the handler.
+  // Same rules as Handler: I/O thread, must not block.
+  using FastPath = std::function<bool(const Request&, PreparedResponse* out)>;
   // Asynchronous handler: must not block either, but may answer later through the Responder.
   // `req` is valid only during the call; copy what is needed.
   using AsyncHandler = std::function<void(const Request& req, Responder responder)>;
@@ -91,8 +128,9 @@ class HttpServer {
     // "[::1]:9090" is IPv6; ":9090" (empty host) listens on all interfaces (IPv6 socket
     // accepting IPv4 too where the system allows it, else 0.0.0.0).
     std::string listen_address = "127.0.0.1:0";
-    // Number of threads running the io_context. Default 2. More threads than cores buys
-    // nothing; 1 gives fully serialized handlers.
+    // Number of I/O threads, each running its own io_context; connections are spread over
+    // them round-robin. Default 2. More threads than cores buys nothing; 1 gives fully
+    // serialized handlers.
     int threads = 2;
     // Maximum number of open connections. Beyond it, new connections are accepted and
     // closed at once (the client sees a reset or EOF straight away instead of waiting in the
@@ -128,6 +166,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Installs the fast path. REQUIRES: called before Start().
+  void SetFastPath(FastPath fast_path);
+
   // Loads TLS material if configured, binds, listens and starts the threads.
   // Errors: InvalidArgument for a malformed address or option; IOError naming the address
   // when binding fails (port in use, permission) or a TLS file cannot be loaded.
@@ -160,7 +201,15 @@ class HttpServer {
   void OnAccept(error_code ec, tcp::socket socket);
 
   // Declared first so that it is destroyed last: the I/O objects below belong to it.
-  asio::io_context io_context_;
+  // One io_context per I/O thread ("io_context per core"): a connection lives on one context,
+  // run by one thread, so its steps never wake another thread. io_context_ is the first of
+  // them, also carries the application's timers, and runs the acceptor; the others serve
+  // connections only. Concurrency hint 1: each context is run by exactly one thread (other
+  // threads may still post to it safely).
+  asio::io_context io_context_{1};
+  std::vector<std::unique_ptr<asio::io_context>> extra_contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> extra_work_;
+  size_t next_context_ = 0;  // round-robin choice for the next connection; acceptor strand only
   std::shared_ptr<Shared> shared_;
   asio::strand<asio::io_context::executor_type> acceptor_strand_;
   tcp::acceptor acceptor_;                 // Touched only on acceptor_strand_ once started.

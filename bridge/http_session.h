@@ -27,6 +27,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <array>
+#include <cerrno>
+#include <sys/sendfile.h>
+#include <cstdio>
 #include <type_traits>
 #include <unordered_map>
 
@@ -56,6 +60,7 @@ struct HttpServer::Shared {
   Options options;
   Handler handler;             // Exactly one of handler and async_handler is set.
   AsyncHandler async_handler;
+  FastPath fast_path;          // Optional; tried before the handler.
   std::optional<ssl::context> tls;
 
   std::atomic<uint64_t> open{0};
@@ -130,6 +135,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     bool close = false;       // Close the connection after writing this response.
     Response res;
     Pacing pacing;
+    PreparedResponse prepared;  // Set instead of res when the fast path answered.
+    char date_line[64];         // "Date: ...\r\n\r\n" for a prepared response
+    size_t date_len = 0;
   };
 
   const HttpServer::Options& opts() const { return shared_->options; }
@@ -251,6 +259,16 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     slot.keep_alive = req.keep_alive();
     if (!slot.keep_alive) read_stopped_ = true;
     const uint64_t seq = slot.seq;
+    if (shared_->fast_path && slot.keep_alive && req.method() == http::verb::get && req.version() == 11 &&
+        shared_->fast_path(req, &slot.prepared)) {
+      std::string_view date = HttpDateNow();
+      int n = snprintf(slot.date_line, sizeof slot.date_line, "Date: %.*s\r\n\r\n",
+                       static_cast<int>(date.size()), date.data());
+      slot.date_len = n > 0 ? static_cast<size_t>(n) : 0;
+      slot.ready = true;
+      TryWrite();
+      return;
+    }
     if (shared_->handler) {
       Response res;
       try {
@@ -308,6 +326,22 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     Slot& slot = queue_.front();
     if (slot.pacing.paced()) return StartPaced();
     beast::get_lowest_layer(stream_).expires_after(opts().write_timeout);
+    if (slot.prepared.head && slot.prepared.file && !kTls) {
+      // Head now; the body follows by sendfile(2) from the snapshot's memfd.
+      std::array<asio::const_buffer, 2> head = {asio::buffer(*slot.prepared.head),
+                                                asio::buffer(slot.date_line, slot.date_len)};
+      asio::async_write(stream_, head,
+                        beast::bind_front_handler(&Session::OnPreparedHeadWritten, this->shared_from_this()));
+      return;
+    }
+    if (slot.prepared.head) {
+      std::array<asio::const_buffer, 3> buffers = {
+          asio::buffer(*slot.prepared.head), asio::buffer(slot.date_line, slot.date_len),
+          slot.prepared.body ? asio::buffer(*slot.prepared.body) : asio::const_buffer()};
+      asio::async_write(stream_, buffers,
+                        beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
+      return;
+    }
     http::async_write(stream_, slot.res,
                       beast::bind_front_handler(&Session::OnWrite, this->shared_from_this()));
   }
@@ -329,6 +363,45 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   // ---- Paced writes (test doubles): headers after a delay, then the body piece by piece.
+
+  void OnPreparedHeadWritten(error_code ec, size_t) {
+    if (ec) return OnWrite(ec, 0);
+    sendfile_offset_ = 0;
+    // The write timeout covers the whole body, as it does for an ordinary write.
+    timer_.expires_after(opts().write_timeout);
+    timer_.async_wait([self = this->shared_from_this()](error_code tec) {
+      if (!tec) self->Close();
+    });
+    error_code ignored;
+    socket().native_non_blocking(true, ignored);
+    ContinueSendfile();
+  }
+
+  // Sends the rest of the prepared file body; on EAGAIN waits until the socket is writable.
+  void ContinueSendfile() {
+    if (closed_) return;
+    const FileBody& file = *queue_.front().prepared.file;
+    while (sendfile_offset_ < file.size()) {
+      off_t offset = static_cast<off_t>(sendfile_offset_);
+      ssize_t n = ::sendfile(socket().native_handle(), file.fd(), &offset, file.size() - sendfile_offset_);
+      if (n > 0) {
+        sendfile_offset_ += static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        socket().async_wait(tcp::socket::wait_write,
+                            [self = this->shared_from_this()](error_code ec) {
+                              if (ec || self->closed_) return self->OnWrite(ec ? ec : asio::error::operation_aborted, 0);
+                              self->ContinueSendfile();
+                            });
+        return;
+      }
+      return OnWrite(error_code(n < 0 ? errno : EPIPE, boost::system::system_category()), 0);
+    }
+    timer_.cancel();
+    OnWrite(error_code{}, 0);
+  }
 
   void StartPaced() {
     Slot& slot = queue_.front();
@@ -458,6 +531,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   uint64_t first_seq_ = 0;  // Sequence number of queue_.front().
   std::optional<http::serializer<false, SharedBody>> paced_;
   size_t paced_offset_ = 0;
+  uint64_t sendfile_offset_ = 0;  // bytes of the prepared file body already sent
   size_t lingered_bytes_ = 0;
   bool reading_ = false;
   bool writing_ = false;
