@@ -58,6 +58,7 @@ Status App::Start() {
   so.tls_cert_file = options_.tls_cert_file;
   so.tls_key_file = options_.tls_key_file;
   server_ = std::make_unique<HttpServer>(so, [this](const Request& req) { return Route(req, *this); });
+  server_->SetFastPath([this](const Request& req, PreparedResponse* out) { return RouteFast(req, *this, out); });
   work_ = std::make_unique<asio::thread_pool>(std::max(1, options_.work_threads));
   SB_RETURN_IF_ERROR(server_->Start());
   Apply(*cfg);

@@ -48,15 +48,6 @@ std::string QueryParam(std::string_view query, std::string_view name) {
   return "";
 }
 
-std::string HttpDate(int64_t ms) {
-  time_t t = ms / 1000;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
-
 Response Finish(RouterContext& ctx, HandlerId h, Response res) {
   ctx.Metrics().CountHttp(h, res.result_int());
   return res;
@@ -121,11 +112,27 @@ Response Scrape(const Request& req, RouterContext& ctx, const std::vector<Endpoi
 
 }  // namespace
 
+bool RouteFast(const Request& req, RouterContext& ctx, PreparedResponse* out) {
+  std::shared_ptr<const RouteTable> routes = ctx.Routes();
+  if (!routes) return false;
+  auto it = routes->by_path.find(PathOf(req.target()));
+  if (it == routes->by_path.end() || it->second.size() != 1) return false;
+  if (req.find(http::field::if_none_match) != req.end()) return false;
+  std::shared_ptr<const Snapshot> snap = it->second[0].snapshot();
+  if (!snap) return false;
+  const RenderedBody& body = snap->Body(Negotiate(req[http::field::accept], req[http::field::accept_encoding]));
+  out->head = body.head;
+  out->body = body.body;
+  out->file = body.file;
+  ctx.Metrics().CountHttp(HandlerId::kScrape, 200);
+  return true;
+}
+
 Response Route(const Request& req, RouterContext& ctx) {
   std::string_view path = PathOf(req.target());
   std::shared_ptr<const RouteTable> routes = ctx.Routes();
   if (routes) {
-    auto it = routes->by_path.find(std::string(path));
+    auto it = routes->by_path.find(path);
     if (it != routes->by_path.end() && !it->second.empty()) return Scrape(req, ctx, it->second);
   }
   if (path == "/metrics") {

@@ -35,9 +35,15 @@ struct Endpoint {
   std::function<std::string()> not_ready_reason;              // one line, for the 503
 };
 
+// Transparent hashing, so that a request path (string_view) is looked up without a copy.
+struct PathHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+
 // Immutable; replaced as a whole on reload.
 struct RouteTable {
-  std::unordered_map<std::string, std::vector<Endpoint>> by_path;
+  std::unordered_map<std::string, std::vector<Endpoint>, PathHash, std::equal_to<>> by_path;
 };
 
 class RouterContext {
@@ -53,5 +59,11 @@ class RouterContext {
 };
 
 Response Route(const Request& req, RouterContext& ctx);
+
+// The hot path of the fast-scrape endpoint, for HttpServer::SetFastPath: answers a plain GET
+// of a job path served by one target, with data, and no If-None-Match, from the snapshot's
+// pre-serialized head and body. Returns false for everything else, which Route() answers;
+// both produce the same status, headers and body.
+bool RouteFast(const Request& req, RouterContext& ctx, PreparedResponse* out);
 
 }  // namespace sb::bridge

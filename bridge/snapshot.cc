@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <vector>
 
 #include "common/exposition/render.h"
@@ -120,6 +121,13 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::stri
     r.etag = std::string("\"") + hash_hex + suffix + "\"";
     r.content_type = content_type;
     r.gzip = gzip;
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + std::string(content_type) +
+                       "\r\nContent-Length: " + std::to_string(r.body->size()) + "\r\n";
+    if (gzip) head += "Content-Encoding: gzip\r\n";
+    head += "ETag: " + r.etag + "\r\nVary: Accept, Accept-Encoding\r\nLast-Modified: " +
+            HttpDate(snap->fetch_time_ms) + "\r\n";
+    r.head = std::make_shared<const std::string>(std::move(head));
+    if (r.body->size() >= kFileBodyMinBytes) r.file = FileBody::Create(*r.body);
     return r;
   };
   snap->bodies[0] = make(text, "-t", kTextContentType, false);
@@ -127,6 +135,15 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::stri
   snap->bodies[2] = make(om, "-o", kOpenMetricsContentType, false);
   snap->bodies[3] = make(std::make_shared<const std::string>(std::move(om_gz).value()), "-oz", kOpenMetricsContentType, true);
   return std::shared_ptr<const Snapshot>(std::move(snap));
+}
+
+std::string HttpDate(int64_t ms) {
+  time_t t = ms / 1000;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
 }
 
 bool EtagMatches(std::string_view if_none_match, std::string_view etag) {

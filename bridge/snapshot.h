@@ -15,10 +15,15 @@
 #include <string>
 #include <string_view>
 
+#include "bridge/http_server.h"
 #include "common/exposition/model.h"
 #include "common/status.h"
 
 namespace sb::bridge {
+
+// Bodies at least this large are also put in a memfd and sent with sendfile(2): below it,
+// one gathered write from memory is as cheap.
+inline constexpr size_t kFileBodyMinBytes = 64 * 1024;
 
 // The four pre-rendered bodies: text 0.0.4 or OpenMetrics, each plain or gzip.
 enum class Representation { kText = 0, kTextGzip = 1, kOpenMetrics = 2, kOpenMetricsGzip = 3 };
@@ -34,6 +39,12 @@ Representation Negotiate(std::string_view accept, std::string_view accept_encodi
 
 struct RenderedBody {
   std::shared_ptr<const std::string> body;
+  // The full HTTP/1.1 200 head for this body (status line, Content-Type, Content-Length,
+  // Content-Encoding, ETag, Vary, Last-Modified; each line CRLF-terminated; no Date and no
+  // blank line), pre-serialized for HttpServer's fast path.
+  std::shared_ptr<const std::string> head;
+  // The body in a memfd for sendfile(2); only for bodies of at least kFileBodyMinBytes.
+  std::shared_ptr<const FileBody> file;
   std::string etag;          // strong ETag, quoted, distinct per representation
   std::string_view content_type;
   bool gzip = false;
@@ -56,6 +67,9 @@ struct Snapshot {
 // on an I/O thread.
 Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::string instance,
                                                       int64_t fetch_time_ms, expo::Exposition data);
+
+// The Last-Modified value for a fetch time (IMF-fixdate).
+std::string HttpDate(int64_t ms);
 
 // True if an If-None-Match header value matches `etag` (a list, weak comparison, or "*").
 bool EtagMatches(std::string_view if_none_match, std::string_view etag);

@@ -19,12 +19,13 @@ for tool in wrk nginx curl; do command -v $tool >/dev/null || [ -x /usr/sbin/$to
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 work=$(mktemp -d)
+chmod 755 "$work"  # nginx workers run as an unprivileged user
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 1 300); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }
+wait_http() { for _ in $(seq 1 300); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timeout waiting for $1" >&2; cat "$work"/*.log >&2; return 1; }
 
 sim_port=$(free_port)
 "$bin/scout-sim" --listen "127.0.0.1:$sim_port" --window 3600s --orgs "small:tok-small:250,big:tok-big:100000" >"$work/sim.log" 2>&1 &
@@ -90,13 +91,19 @@ rps() { # url [header]
 }
 ratio() { python3 -c "print(f'{float($1)/float($2):.2f}')"; }
 
-echo "wrk -t2 -c$conns -d${secs}s, client and servers on the same 2 cores"
-b_small=$(rps "http://127.0.0.1:$bridge_port/v1/exporter/org/small/metrics")
-n_small=$(rps "http://127.0.0.1:$nginx_port/v1/exporter/org/small/metrics")
-echo "small (plain):  bridge ${b_small} req/s   nginx static ${n_small} req/s   ratio bridge/nginx $(ratio "$b_small" "$n_small")"
-b_big=$(rps "http://127.0.0.1:$bridge_port/v1/exporter/org/big/metrics" "Accept-Encoding: gzip")
-n_big=$(rps "http://127.0.0.1:$nginx_port/v1/exporter/org/big/metrics" "Accept-Encoding: gzip")
-echo "big (gzip):     bridge ${b_big} req/s   nginx gzip_static ${n_big} req/s   ratio bridge/nginx $(ratio "$b_big" "$n_big")"
+rounds="${ROUNDS:-3}"
+median() { python3 -c "import sys,statistics; print(f'{statistics.median(map(float, sys.argv[1:])):.0f}')" "$@"; }
+echo "wrk -t2 -c$conns -d${secs}s, client and servers on the same 2 cores; $rounds alternating rounds, median"
+bs=(); ns=(); bb=(); nb=()
+for r in $(seq 1 "$rounds"); do
+  bs+=("$(rps "http://127.0.0.1:$bridge_port/v1/exporter/org/small/metrics")")
+  ns+=("$(rps "http://127.0.0.1:$nginx_port/v1/exporter/org/small/metrics")")
+  bb+=("$(rps "http://127.0.0.1:$bridge_port/v1/exporter/org/big/metrics" "Accept-Encoding: gzip")")
+  nb+=("$(rps "http://127.0.0.1:$nginx_port/v1/exporter/org/big/metrics" "Accept-Encoding: gzip")")
+done
+b_small=$(median "${bs[@]}"); n_small=$(median "${ns[@]}"); b_big=$(median "${bb[@]}"); n_big=$(median "${nb[@]}")
+echo "small (plain):  bridge ${b_small} req/s   nginx static ${n_small} req/s   ratio bridge/nginx $(ratio "$b_small" "$n_small")   (rounds: bridge ${bs[*]}; nginx ${ns[*]})"
+echo "big (gzip):     bridge ${b_big} req/s   nginx gzip_static ${n_big} req/s   ratio bridge/nginx $(ratio "$b_big" "$n_big")   (rounds: bridge ${bb[*]}; nginx ${nb[*]})"
 
 # Peak RSS of a bridge serving one (Scout-sized) org, after a load run.
 kill "$bridge_pid"; wait "$bridge_pid" 2>/dev/null || true

@@ -1,5 +1,7 @@
 #include "bridge/router.h"
 
+#include <map>
+
 #include "common/exposition/parser.h"
 #include "tests/testing/testing.h"
 
@@ -152,6 +154,62 @@ TEST_F(RouterTest, SelfMetricsCountRequestsByHandlerAndCode) {
   EXPECT_THAT(metrics, ::testing::HasSubstr("scout_bridge_http_requests_total{handler=\"scrape\",code=\"200\"} 3\n"));
   EXPECT_THAT(metrics, ::testing::HasSubstr("scout_bridge_http_requests_total{handler=\"not_found\",code=\"404\"} 1\n"));
   EXPECT_THAT(metrics, ::testing::HasSubstr("scout_bridge_build_info{version=\"0.1.0\""));
+}
+
+}  // namespace
+}  // namespace sb::bridge
+
+namespace sb::bridge {
+namespace {
+
+// Parses "Name: value" lines of a head into a map (lower-case names), skipping the status line.
+std::map<std::string, std::string> HeadFields(const std::string& head) {
+  std::map<std::string, std::string> out;
+  size_t pos = head.find("\r\n") + 2;
+  while (pos < head.size()) {
+    size_t eol = head.find("\r\n", pos);
+    std::string line = head.substr(pos, eol - pos);
+    size_t colon = line.find(':');
+    std::string name = line.substr(0, colon);
+    for (auto& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    out[name] = line.substr(colon + 2);
+    pos = eol + 2;
+  }
+  return out;
+}
+
+TEST_F(RouterTest, FastPathMatchesTheRegularPathByteForByte) {
+  AddEndpoint("/m", "acme", "api:443", MakeSnapshot(7));
+  for (const auto& [accept, encoding] : std::vector<std::pair<std::string, std::string>>{
+           {"", ""}, {"", "gzip"}, {"application/openmetrics-text;version=1.0.0", ""},
+           {"application/openmetrics-text;version=1.0.0", "gzip"}}) {
+    Request req = Get("/m", {{http::field::accept, accept}, {http::field::accept_encoding, encoding}});
+    PreparedResponse fast;
+    ASSERT_TRUE(RouteFast(req, ctx_, &fast));
+    Response slow = Route(req, ctx_);
+    EXPECT_EQ(*fast.body, BodyOf(slow));
+    EXPECT_EQ(fast.head->rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+    auto fields = HeadFields(*fast.head);
+    for (auto& f : slow) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+      if (name == "content-length") continue;  // set by the server on the regular path
+      EXPECT_EQ(fields[name], std::string(f.value())) << name;
+    }
+    EXPECT_EQ(fields["content-length"], std::to_string(fast.body->size()));
+  }
+}
+
+TEST_F(RouterTest, FastPathDeclinesWhatItCannotAnswer) {
+  AddEndpoint("/m", "acme", "api:443", MakeSnapshot(7));
+  AddEndpoint("/none", "acme", "api:443", nullptr);
+  AddEndpoint("/two", "a", "h1:80", MakeSnapshot(1));
+  AddEndpoint("/two", "a", "h2:80", MakeSnapshot(2));
+  PreparedResponse out;
+  EXPECT_FALSE(RouteFast(Get("/none"), ctx_, &out));                            // 503
+  EXPECT_FALSE(RouteFast(Get("/two"), ctx_, &out));                             // needs a selector
+  EXPECT_FALSE(RouteFast(Get("/metrics"), ctx_, &out));                         // not a job path
+  EXPECT_FALSE(RouteFast(Get("/m", {{http::field::if_none_match, "\"x\""}}), ctx_, &out));  // maybe 304
 }
 
 }  // namespace

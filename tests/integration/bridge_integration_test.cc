@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "common/gzip.h"
 #include "tests/integration/harness.h"
 #include "tools/scout_sim/scout_data.h"
 
@@ -90,6 +91,35 @@ TEST(BridgeLoadTest, DownstreamRequestsNeverReachUpstream) {
   }
   EXPECT_EQ(sim->RequestCount("acme"), 1u);
   EXPECT_EQ(sim->TotalRequests(), 1u);
+}
+
+TEST(BridgeLoadTest, LargeBodiesArriveIntactOnKeptAliveConnections) {
+  // 20,000 series: ~2 MB plain, ~100 KB gzip, both above the size at which the bridge sends
+  // bodies with sendfile(2) from a memfd.
+  testing::TempDir dir;
+  testing::WriteFile(dir.File("t"), "tok\n");
+  auto sim = StartSimulator({{"big", "tok"}}, 1h, false, "", "", 20000);
+  auto app = StartBridge(MustParse("scrape_configs:\n" + ScoutJobYaml("big", sim->port(), dir.File("t"))));
+  ASSERT_TRUE(WaitUntil([&] { return StatusOf(*app, "big").health == bridge::TargetHealth::kUp; }, 20s));
+  const std::string expected = sim->ExpectedBody("big");
+  ASSERT_GT(expected.size(), bridge::kFileBodyMinBytes * 4);
+  KeepAliveClient client(app->port());
+  for (int i = 0; i < 20; ++i) {
+    std::string body;
+    const bool gzip = i % 2 == 1;
+    ASSERT_EQ(client.Get("/v1/exporter/org/big/metrics", &body,
+                         gzip ? std::vector<std::pair<std::string, std::string>>{{"Accept-Encoding", "gzip"}}
+                              : std::vector<std::pair<std::string, std::string>>{}),
+              200);
+    if (gzip) {
+      ASSERT_GE(body.size(), bridge::kFileBodyMinBytes);
+      auto plain = GzipDecompress(body, 64 << 20);
+      ASSERT_OK(plain);
+      EXPECT_EQ(*plain, expected) << "request " << i;
+    } else {
+      EXPECT_EQ(body, expected) << "request " << i;
+    }
+  }
 }
 
 }  // namespace

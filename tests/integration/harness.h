@@ -29,9 +29,10 @@ inline bool WaitUntil(const std::function<bool()>& pred, std::chrono::millisecon
 inline std::unique_ptr<sim::ScoutSimulator> StartSimulator(std::map<std::string, std::string> org_tokens,
                                                            Duration window, bool cache_headers,
                                                            const std::string& tls_cert = "",
-                                                           const std::string& tls_key = "") {
+                                                           const std::string& tls_key = "",
+                                                           int approx_series = 250) {
   sim::ScoutSimulator::Options o;
-  for (auto& [org, token] : org_tokens) o.orgs[org] = sim::ScoutSimulator::OrgConfig{token, 250};
+  for (auto& [org, token] : org_tokens) o.orgs[org] = sim::ScoutSimulator::OrgConfig{token, approx_series};
   o.window = window;
   o.cache_headers = cache_headers;
   o.tls_cert_file = tls_cert;
