@@ -29,6 +29,25 @@ boost::json::value Num(double v) {
   return ms;
 }
 
+// Refuses settings that the config format accepts but this bridge cannot act on yet, so
+// that nothing is silently ignored.
+Status CheckSupported(const config::Config& cfg) {
+  for (const auto& job : cfg.scrape_configs) {
+    const auto& tls = job.tls_config;
+    if (!tls.ca.empty() || !tls.cert.empty() || !tls.key.empty()) {
+      return Status::InvalidArgument("job \"" + job.job_name +
+                                     "\": inline tls_config ca/cert/key are not supported; use ca_file, cert_file, key_file");
+    }
+    for (const std::string& v : {tls.min_version, tls.max_version}) {
+      if (!v.empty() && v != "TLS12" && v != "TLS13") {
+        return Status::InvalidArgument("job \"" + job.job_name + "\": TLS version " + v +
+                                       " is not supported (the bridge speaks TLS 1.2 and 1.3)");
+      }
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 App::App(AppOptions options) : options_(std::move(options)) {}
@@ -36,9 +55,15 @@ App::App(AppOptions options) : options_(std::move(options)) {}
 App::~App() { Stop(); }
 
 Result<config::Config> App::LoadConfig() const {
-  if (!options_.config_file.empty()) return config::LoadConfigFile(options_.config_file);
-  if (options_.config) return *options_.config;
-  return config::Config{};
+  Result<config::Config> cfg = config::Config{};
+  if (!options_.config_file.empty()) {
+    cfg = config::LoadConfigFile(options_.config_file);
+  } else if (options_.config) {
+    cfg = *options_.config;
+  }
+  if (!cfg.ok()) return cfg;
+  SB_RETURN_IF_ERROR(CheckSupported(*cfg));
+  return cfg;
 }
 
 Status App::Start() {

@@ -123,6 +123,11 @@ class Target : public std::enable_shared_from_this<Target> {
 bool SplitHostPort(const std::string& address, const std::string& scheme, std::string* host,
                    uint16_t* port);
 
+// The proxy for a request to `host`, as Prometheus chooses it: proxy_url unless the host is in
+// no_proxy; or, with proxy_from_environment, HTTPS_PROXY/HTTP_PROXY (by scheme) unless the
+// host is in NO_PROXY. "" for a direct connection.
+std::string ProxyFor(const config::ScrapeConfig& job, const std::string& host);
+
 // metrics_path plus the URL-encoded params, as Prometheus builds the scrape URL.
 std::string BuildRequestTarget(const config::ScrapeConfig& job);
 
