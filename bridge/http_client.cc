@@ -1,5 +1,7 @@
 #include "bridge/http_client.h"
 
+#include "common/strings.h"
+
 #include <cctype>
 #include <memory>
 
@@ -25,17 +27,8 @@ const char* PhaseWords(Phase p) {
   return "fetch";
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+std::string Lower(std::string_view s) { return AsciiLower(s); }
+std::string_view Trim(std::string_view s) { return TrimOws(s); }
 
 bool IsTokenChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||

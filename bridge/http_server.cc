@@ -2,6 +2,8 @@
 // and Stop(). The per-connection state machine is in bridge/http_session.h.
 #include "bridge/http_server.h"
 
+#include "common/http_date.h"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -25,22 +27,14 @@ using detail::SessionBase;
 namespace detail {
 
 std::string_view HttpDateNow() {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   thread_local std::time_t cached = -1;
-  thread_local char buf[32];
-  thread_local int len = 0;
+  thread_local std::string formatted;
   std::time_t now = std::time(nullptr);
   if (now != cached) {
-    std::tm t;
-    gmtime_r(&now, &t);
-    len = std::snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[t.tm_wday],
-                        t.tm_mday, kMonths[t.tm_mon], t.tm_year + 1900, t.tm_hour, t.tm_min,
-                        t.tm_sec);
+    formatted = FormatHttpDate(static_cast<int64_t>(now) * 1000);
     cached = now;
   }
-  return std::string_view(buf, static_cast<size_t>(len));
+  return formatted;
 }
 
 }  // namespace detail

@@ -1,5 +1,7 @@
 #include "bridge/router.h"
 
+#include "common/http_date.h"
+
 #include <algorithm>
 #include <ctime>
 
@@ -105,7 +107,7 @@ Response Scrape(const Request& req, RouterContext& ctx, const std::vector<Endpoi
   if (body.gzip) res.set(http::field::content_encoding, "gzip");
   res.set(http::field::etag, body.etag);
   res.set(http::field::vary, "Accept, Accept-Encoding");
-  res.set(http::field::last_modified, HttpDate(snap->fetch_time_ms));
+  res.set(http::field::last_modified, FormatHttpDate(snap->fetch_time_ms));
   res.keep_alive(req.keep_alive());
   return Finish(ctx, HandlerId::kScrape, std::move(res));
 }

@@ -6,17 +6,16 @@
 #include <ctime>
 #include <vector>
 
+#include "bridge/schedule.h"
 #include "common/exposition/render.h"
+#include "common/http_date.h"
+#include "common/strings.h"
 #include "common/gzip.h"
 
 namespace sb::bridge {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+std::string_view Trim(std::string_view s) { return TrimOws(s); }
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -53,12 +52,6 @@ void ForEachRange(std::string_view header, Fn fn) {
     }
     if (!type.empty()) fn(type, std::string_view(other_params), q);
   }
-}
-
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) { h ^= c; h *= 1099511628211ULL; }
-  return h;
 }
 
 }  // namespace
@@ -111,7 +104,7 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::stri
   auto om_gz = GzipCompress(*om, 6);
   if (!om_gz.ok()) return om_gz.status().Annotate("compressing OpenMetrics body");
 
-  snap->content_hash = Fnv1a(*text);
+  snap->content_hash = Fnv1a64(*text);
   char hash_hex[17];
   snprintf(hash_hex, sizeof hash_hex, "%016llx", static_cast<unsigned long long>(snap->content_hash));
   auto make = [&](std::shared_ptr<const std::string> body, const char* suffix,
@@ -125,7 +118,7 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::stri
                        "\r\nContent-Length: " + std::to_string(r.body->size()) + "\r\n";
     if (gzip) head += "Content-Encoding: gzip\r\n";
     head += "ETag: " + r.etag + "\r\nVary: Accept, Accept-Encoding\r\nLast-Modified: " +
-            HttpDate(snap->fetch_time_ms) + "\r\n";
+            FormatHttpDate(snap->fetch_time_ms) + "\r\n";
     r.head = std::make_shared<const std::string>(std::move(head));
     if (r.body->size() >= kFileBodyMinBytes) r.file = FileBody::Create(*r.body);
     return r;
@@ -135,15 +128,6 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::stri
   snap->bodies[2] = make(om, "-o", kOpenMetricsContentType, false);
   snap->bodies[3] = make(std::make_shared<const std::string>(std::move(om_gz).value()), "-oz", kOpenMetricsContentType, true);
   return std::shared_ptr<const Snapshot>(std::move(snap));
-}
-
-std::string HttpDate(int64_t ms) {
-  time_t t = ms / 1000;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
 }
 
 bool EtagMatches(std::string_view if_none_match, std::string_view etag) {

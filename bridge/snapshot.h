@@ -68,9 +68,6 @@ struct Snapshot {
 Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::string instance,
                                                       int64_t fetch_time_ms, expo::Exposition data);
 
-// The Last-Modified value for a fetch time (IMF-fixdate).
-std::string HttpDate(int64_t ms);
-
 // True if an If-None-Match header value matches `etag` (a list, weak comparison, or "*").
 bool EtagMatches(std::string_view if_none_match, std::string_view etag);
 

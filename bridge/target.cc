@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "bridge/proxy.h"
 #include "common/exposition/parser.h"
 #include "common/log.h"
 
@@ -47,24 +48,6 @@ Result<std::string> ReadSecretFile(const std::string& path, const char* what) {
   return s;
 }
 
-std::string Base64(std::string_view in) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += kAlphabet[v >> 18]; out += kAlphabet[(v >> 12) & 63]; out += kAlphabet[(v >> 6) & 63]; out += kAlphabet[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += kAlphabet[v >> 18]; out += kAlphabet[(v >> 12) & 63]; out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += kAlphabet[v >> 18]; out += kAlphabet[(v >> 12) & 63]; out += kAlphabet[(v >> 6) & 63]; out += '=';
-  }
-  return out;
-}
-
 // The Authorization header for a job, reading credential files now (so a rotated token is
 // picked up by the next request). Returns "" when the job has no auth.
 Result<std::string> AuthorizationHeader(const config::ScrapeConfig& job) {
@@ -84,7 +67,7 @@ Result<std::string> AuthorizationHeader(const config::ScrapeConfig& job) {
     std::string user = b.username, password = b.password.Reveal();
     if (!b.username_file.empty()) { SB_ASSIGN_OR_RETURN(user, ReadSecretFile(b.username_file, "username")); }
     if (!b.password_file.empty()) { SB_ASSIGN_OR_RETURN(password, ReadSecretFile(b.password_file, "password")); }
-    return "Basic " + Base64(user + ":" + password);
+    return "Basic " + Base64Encode(user + ":" + password);
   }
   return std::string();
 }

@@ -124,7 +124,9 @@ TEST(PrometheusTest, PromtoolCheckMetricsFindsOnlyScoutsOwnCamelCaseLint) {
       EXPECT_THAT(line, ::testing::HasSubstr("camelCase")) << "unexpected promtool finding";
       ++lint;
     }
-    if (lint == 0) EXPECT_EQ(rc, 0) << out;
+    if (lint == 0) {
+      EXPECT_EQ(rc, 0) << out;
+    }
   }
   // The bridge's own /metrics must be clean.
   std::string self;

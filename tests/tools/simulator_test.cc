@@ -1,5 +1,8 @@
 #include "tools/scout_sim/simulator.h"
 
+#include "bridge/cache_headers.h"
+#include "common/http_date.h"
+
 #include <string>
 #include <vector>
 
@@ -269,10 +272,10 @@ TEST(FaultQueryTest, ParsesAllParameters) {
 TEST(HttpDateTest, RoundTrips) {
   EXPECT_EQ(FormatHttpDate(784111777000), "Sun, 06 Nov 1994 08:49:37 GMT");
   int64_t ms = 0;
-  ASSERT_TRUE(ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT", &ms));
+  ms = bridge::ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT").value_or(0);
   EXPECT_EQ(ms, 784111777000);
-  EXPECT_FALSE(ParseHttpDate("yesterday", &ms));
-  EXPECT_FALSE(ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT trailing", &ms));
+  EXPECT_FALSE(bridge::ParseHttpDate("yesterday").has_value());
+  EXPECT_FALSE(bridge::ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT trailing").has_value());
 }
 
 TEST_F(SimulatorTest, CounterCountsRequests) {

@@ -1,5 +1,9 @@
 #include "tools/scout_sim/simulator.h"
 
+#include "bridge/cache_headers.h"
+#include "common/http_date.h"
+#include "common/strings.h"
+
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -22,17 +26,10 @@ namespace {
 constexpr const char* kExpositionType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr std::string_view kExporterPrefix = "/v1/exporter/org/";
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using sb::AsciiLower;
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+std::string_view Trim(std::string_view s) { return TrimOws(s); }
+std::string Lower(std::string_view s) { return AsciiLower(s); }
 
 bool ParseInt(std::string_view s, int64_t* out) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
@@ -117,43 +114,6 @@ const char* FaultModeName(FaultMode m) {
 
 // ---------------------------------------------------------------------------------------
 // Free functions
-
-std::string FormatHttpDate(int64_t ms) {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm t;
-  gmtime_r(&secs, &t);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[t.tm_wday],
-                t.tm_mday, kMonths[t.tm_mon], t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec);
-  return buf;
-}
-
-bool ParseHttpDate(std::string_view text, int64_t* ms) {
-  static constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  std::string s(Trim(text));
-  char wday[4], mon[4];
-  int day, year, hh, mm, ss;
-  int consumed = 0;
-  if (std::sscanf(s.c_str(), "%3s, %d %3s %d %d:%d:%d GMT%n", wday, &day, mon, &year, &hh, &mm,
-                  &ss, &consumed) != 7 ||
-      consumed != static_cast<int>(s.size())) {
-    return false;
-  }
-  size_t m = kMonths.find(mon);
-  if (m == std::string_view::npos || m % 3 != 0) return false;
-  std::tm t{};
-  t.tm_year = year - 1900;
-  t.tm_mon = static_cast<int>(m / 3);
-  t.tm_mday = day;
-  t.tm_hour = hh;
-  t.tm_min = mm;
-  t.tm_sec = ss;
-  *ms = static_cast<int64_t>(timegm(&t)) * 1000;
-  return true;
-}
 
 Result<Fault> ParseFaultQuery(std::string_view query) {
   Fault f;
@@ -381,7 +341,9 @@ ScoutSimulator::Reply ScoutSimulator::HandleExporter(const Request& req, const s
       not_modified = EtagMatches(inm->value(), etag);
     } else if (auto ims = req.find(http::field::if_modified_since); ims != req.end()) {
       int64_t ims_ms = 0;
-      not_modified = ParseHttpDate(ims->value(), &ims_ms) && window_start_ms / 1000 <= ims_ms / 1000;
+      const auto parsed_ims = bridge::ParseHttpDate(ims->value());
+      if (parsed_ims) ims_ms = *parsed_ims;
+      not_modified = parsed_ims.has_value() && window_start_ms / 1000 <= ims_ms / 1000;
     }
     if (not_modified) {
       Response res(http::status::not_modified, req.version());

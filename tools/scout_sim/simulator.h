@@ -65,9 +65,6 @@ struct Fault {
 // Values are percent-decoded. Errors: InvalidArgument naming the bad parameter.
 Result<Fault> ParseFaultQuery(std::string_view query);
 
-// Formats and parses IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), in ms since the epoch.
-std::string FormatHttpDate(int64_t ms);
-bool ParseHttpDate(std::string_view text, int64_t* ms);
 
 class ScoutSimulator {
  public:
