@@ -1,0 +1,56 @@
+// Label sets of stored series: validation, the canonical form (sorted by name, __name__
+// included, empty values dropped), its byte encoding in the `series` table, its hash, and
+// a human-readable rendering for error messages. Format: docs/format/schema.md.
+//
+// Thread-safety: free functions and values; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace sb::storage {
+
+inline constexpr std::string_view kMetricNameLabel = "__name__";
+
+struct Label {
+  std::string name;
+  std::string value;
+  bool operator==(const Label&) const = default;
+};
+// A label set. Canonical when sorted by name, names unique, no empty values.
+using Labels = std::vector<Label>;
+
+// Returns the canonical form of `labels`: labels with an empty value dropped (Prometheus
+// treats them as absent), sorted by name.
+// Errors (InvalidArgument, naming the label and the series): an empty name, a name that is
+// not [a-zA-Z_][a-zA-Z0-9_]*, a duplicate name, a missing or empty __name__, or a
+// __name__ value that is not [a-zA-Z_:][a-zA-Z0-9_:]*.
+Result<Labels> Canonicalize(Labels labels);
+
+// Encodes canonical labels as uvarint-length-prefixed name/value pairs.
+std::string EncodeLabels(const Labels& labels);
+// Inverse of EncodeLabels. Errors: Corruption on a truncated or malformed blob.
+Result<Labels> DecodeLabels(std::string_view blob);
+
+// FNV-1a 64 of the encoded form, as stored in series.labels_hash.
+int64_t HashLabels(std::string_view encoded);
+
+// Renders `name{a="b",c="d"}` (values escaped as in the text exposition format), for
+// messages and tests.
+std::string LabelsToString(const Labels& labels);
+
+// A sorted list of series ids as uvarint(count) then uvarint deltas (targets.last_series).
+std::string EncodeIds(const std::vector<int64_t>& sorted_ids);
+// Inverse of EncodeIds. Errors: Corruption on a truncated blob.
+Result<std::vector<int64_t>> DecodeIds(std::string_view blob);
+
+// Unsigned LEB128 helpers shared by the store's blobs.
+void PutUvarint(std::string* out, uint64_t v);
+// Reads one uvarint at *pos, advancing it. Returns false if truncated or over 10 bytes.
+bool GetUvarint(std::string_view in, size_t* pos, uint64_t* v);
+
+}  // namespace sb::storage

@@ -1,0 +1,199 @@
+// Store: the bridge's embedded time-series store, one SQLite file (WAL mode) holding every
+// fetch of every target: series, compressed chunks of samples (docs/format/chunks.md), the
+// fetch log, and the latest snapshot (raw body) per target. Schema: docs/format/schema.md.
+//
+//   StoreOptions opts;
+//   opts.path = "data/scout-bridge.db";
+//   SB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(opts));
+//   SB_RETURN_IF_ERROR(store->AppendFetch("scout/acme", t_ms, samples, body));
+//   SB_ASSIGN_OR_RETURN(auto latest, store->Latest("scout/acme"));  // after a restart too
+//
+// Durability: AppendFetch is one SQLite transaction; with synchronous = "FULL" (the
+// default) it is on disk when the call returns, so a kill -9 or power cut cannot lose it,
+// and a crash mid-call leaves no part of it.
+//
+// Thread-safety: the writer methods (AppendFetch) may be called from one thread at a time
+// (calls are serialized by an internal mutex anyway; the design has one writer thread).
+// The reader methods (Latest, Select, Samples, LabelNames, LabelValues) are safe from any
+// thread, concurrently with the writer: they use a separate read-only connection (WAL
+// readers never block the writer) and a shared lock on the in-memory index.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/chunk/xor_chunk.h"
+#include "storage/postings.h"
+#include "storage/schema.h"
+#include "storage/series.h"
+
+namespace sb::storage {
+
+// The Prometheus stale marker: a NaN with this exact bit pattern.
+inline constexpr uint64_t kStaleMarkerBits = 0x7ff0000000000002ULL;
+
+struct StoreOptions {
+  // Path of the SQLite database file; created if missing. Its "-wal" and "-shm" files sit
+  // next to it. Required.
+  std::string path;
+
+  // A chunk is cut (a new one started) when the open one holds this many samples. Larger
+  // chunks cost less per sample (a chunk has ~24 bytes of header, CRC and row overhead)
+  // but retention drops whole chunks. At most kXorChunkMaxSamples.
+  size_t chunk_max_samples = 4096;
+
+  // ... or when the next sample is more than this after the chunk's first sample. Bounds
+  // how late retention can drop old data. 30 days = 720 hourly samples per chunk.
+  std::chrono::milliseconds chunk_max_span = std::chrono::hours(24 * 30);
+
+  // ... or when the open chunk has grown to at least this many bytes. The open chunk is
+  // rewritten on every append, so this bounds the write amplification for busy series.
+  size_t chunk_max_bytes = 1024;
+
+  // How long a connection waits for a lock held by another (e.g. a checkpoint) before
+  // failing with IOError "database is locked".
+  std::chrono::milliseconds busy_timeout = std::chrono::seconds(5);
+
+  // PRAGMA synchronous: "FULL" (default) fsyncs the WAL at every commit, so once
+  // AppendFetch returns a kill -9 or a power cut cannot lose it. "NORMAL" is faster and
+  // still safe against process crashes, but may lose the last commits on power loss.
+  // "OFF" is for tests and bulk imports only.
+  std::string synchronous = "FULL";
+
+  // Snapshot bodies at least this large are stored gzip'd (when that is smaller).
+  size_t compress_body_min_bytes = 256;
+
+  // Latest() refuses to inflate a stored body past this many bytes (corruption guard).
+  size_t max_body_bytes = 256u << 20;
+};
+
+// One sample of one series in a fetch.
+struct SeriesSample {
+  Labels labels;  // including __name__; any order
+  double value = 0;
+};
+
+// The last successful fetch of a target.
+struct LatestSnapshot {
+  int64_t fetch_time_ms = 0;
+  std::string body;  // the raw exposition body, as given to AppendFetch
+};
+
+// A series selected by Select().
+struct SeriesRef {
+  int64_t id = 0;
+  Labels labels;  // canonical: sorted by name, __name__ included
+};
+
+class Store {
+ public:
+  // Opens or creates the store at options.path, migrates its schema forward, and rebuilds
+  // the in-memory index from the series table.
+  // Errors: InvalidArgument for bad options; Unimplemented "schema version N is newer
+  // than this binary's M" for a file written by a newer binary; IOError/Corruption from
+  // SQLite (the message names the path or statement).
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Records one successful fetch of `target_key` in one transaction: appends one sample per
+  // series at fetch_time_ms (new series are created), appends the stale marker at
+  // fetch_time_ms to every series that was in this target's previous fetch but is not in
+  // this one, logs the fetch, and makes `raw_body_for_snapshot` the target's latest
+  // snapshot.
+  // Errors, before anything is written (the store is unchanged): InvalidArgument for bad
+  // labels (see Canonicalize: empty or duplicate names, missing __name__), for a series
+  // given twice, for fetch_time_ms not after the target's previous fetch, or not after
+  // the last sample of one of the series (the message names the series and both times).
+  // Corruption (before anything is written) if the open chunk of a series to append to
+  // does not decode; the message names the series and the chunk's min_t.
+  // IOError/Corruption from SQLite: then the transaction is rolled back and the store and
+  // its in-memory state are as before the call.
+  // Series are keyed by label set only: a series given by two targets is one series, and
+  // its out-of-order rule spans both (the bridge adds target labels to keep them apart);
+  // such a series gets no stale marker from a target that is behind the other.
+  Status AppendFetch(const std::string& target_key, int64_t fetch_time_ms,
+                     const std::vector<SeriesSample>& samples,
+                     std::string_view raw_body_for_snapshot);
+
+  // The latest snapshot of `target_key`, or nullopt if it was never fetched.
+  // Errors: Corruption if the stored body does not inflate; IOError from SQLite.
+  Result<std::optional<LatestSnapshot>> Latest(const std::string& target_key);
+
+  // Series matching all `matchers` that have at least one sample in [mint, maxt]
+  // (inclusive), sorted by id. No matchers selects every series.
+  Result<std::vector<SeriesRef>> Select(const std::vector<Matcher>& matchers, int64_t mint,
+                                        int64_t maxt);
+
+  // The samples of one series with mint <= t <= maxt, in time order (chunks and the head).
+  // Errors: NotFound for an unknown id; Corruption for a chunk that fails to decode (the
+  // message names the series' labels and the chunk's min_t); IOError from SQLite.
+  Result<std::vector<Sample>> Samples(int64_t series_id, int64_t mint, int64_t maxt);
+
+  // The fetch log of `target_key`: one sample per recorded fetch, timestamp = fetch time,
+  // value = number of samples the fetch gave (stale markers not counted). Empty for an
+  // unknown target. Errors: as Samples.
+  Result<std::vector<Sample>> FetchLog(const std::string& target_key, int64_t mint,
+                                       int64_t maxt);
+
+  // Label names in use (sorted), and the values of one name (sorted).
+  std::vector<std::string> LabelNames();
+  std::vector<std::string> LabelValues(const std::string& name);
+
+ private:
+  // In-memory state of one series.
+  struct SeriesState {
+    Labels labels;
+    int64_t min_t = INT64_MAX;  // of all its samples; INT64_MAX while it has none
+    int64_t max_t = INT64_MIN;
+  };
+  struct Planned;  // one series' part of a fetch, see store.cc
+
+  explicit Store(const StoreOptions& options) : options_(options) {}
+  Status Load();
+  enum class Log { kSeries, kFetches };  // which chunk table: chunks or fetches
+  Result<XorChunkAppender*> Head(Log log, int64_t id);
+  Result<std::vector<Sample>> ReadChunks(Log log, int64_t id, int64_t mint, int64_t maxt);
+  Result<std::vector<int64_t>> PreviousSeries(int64_t target_id);
+  Status WriteFetch(const std::string& target_key, int64_t fetch_time_ms,
+                    std::vector<Planned>* plan, size_t num_given, std::string_view body,
+                    XorChunkAppender* fetch_head, int64_t* target_id_out);
+  // Appends (t, v) to `head`, cutting a new chunk first if the open one is full, and
+  // writes the open chunk's row with `put_chunk` (INSERT OR REPLACE of the 5 columns).
+  Status PutSample(Stmt* put_chunk, int64_t id, XorChunkAppender* head, int64_t t, double v);
+  std::string Describe(Log log, int64_t id);
+
+  StoreOptions options_;
+  // Serializes writers; guards writer_ and the four maps below. ids_, postings_ and
+  // series_ are changed only with both write_mu_ and index_mu_ held, so a writer may read
+  // them holding write_mu_ alone.
+  std::mutex write_mu_;
+  std::unique_ptr<Db> writer_;
+  std::unordered_map<std::string, int64_t> targets_;  // target_key -> targets.id
+  std::unordered_map<std::string, int64_t> target_last_ms_;
+  // Open (last) chunk of each series, loaded from its chunk row on first append.
+  std::unordered_map<int64_t, XorChunkAppender> heads_;
+  std::unordered_map<int64_t, XorChunkAppender> fetch_heads_;  // by targets.id
+  std::optional<Stmt> head_series_stmt_;  // Head()'s queries, prepared on first use
+  std::optional<Stmt> head_fetch_stmt_;
+
+  std::mutex read_mu_;                    // guards reader_
+  std::unique_ptr<Db> reader_;
+
+  mutable std::shared_mutex index_mu_;    // guards the three below
+  PostingsIndex postings_;
+  std::unordered_map<std::string, int64_t> ids_;  // encoded canonical labels -> id
+  std::unordered_map<int64_t, SeriesState> series_;
+};
+
+}  // namespace sb::storage
