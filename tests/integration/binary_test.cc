@@ -12,13 +12,28 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string kBinary = std::string(SB_BINARY_DIR) + "/scout-bridge";
-const std::string kSeed = std::string(SB_SOURCE_DIR) + "/../shared/fixtures/scout-sample-project/prometheus/prometheus/prometheus.yaml";
+// prometheus/prometheus.yaml of Docker's sample project (dockersamples/scout-metrics-exporter),
+// verbatim.
+constexpr const char* kSeed = R"(global:
+  scrape_interval: 60s
+  scrape_timeout: 40s
+scrape_configs:
+  - job_name: <ORG>
+    metrics_path: /v1/exporter/org/<ORG>/metrics
+    scheme: https
+    static_configs:
+      - targets:
+          - api.scout.docker.com
+    authorization:
+      type: Bearer
+      credentials_file: /etc/prometheus/token
+)";
 
 TEST(BinaryTest, CheckConfigAcceptsTheSeedAndNamesTheLineOfAnError) {
   testing::TempDir dir;
   std::string out;
-  // The seed file of Docker's sample project, verbatim.
-  ASSERT_EQ(testing::RunCommand({kBinary, "check", "config", kSeed}, &out), 0) << out;
+  testing::WriteFile(dir.File("prometheus.yaml"), kSeed);
+  ASSERT_EQ(testing::RunCommand({kBinary, "check", "config", dir.File("prometheus.yaml")}, &out), 0) << out;
   EXPECT_THAT(out, ::testing::HasSubstr("SUCCESS: 1 jobs, 1 targets"));
   testing::WriteFile(dir.File("bad.yml"),
                      "scrape_configs:\n  - job_name: x\n    static_configs: [{targets: [a:1]}]\n    refresh_interval: 5x\n");
