@@ -3,6 +3,9 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <ctime>
+#include <filesystem>
+
+#include "common/exposition/parser.h"
 
 #include "common/duration.h"
 #include "common/log.h"
@@ -85,6 +88,16 @@ Status App::Start() {
   server_ = std::make_unique<HttpServer>(so, [this](const Request& req) { return Route(req, *this); });
   server_->SetFastPath([this](const Request& req, PreparedResponse* out) { return RouteFast(req, *this, out); });
   work_ = std::make_unique<asio::thread_pool>(std::max(1, options_.work_threads));
+  if (!options_.storage_path.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.storage_path, ec);
+    if (ec) return Status::IOError("creating storage directory " + options_.storage_path + ": " + ec.message());
+    storage::StoreOptions so_store;
+    so_store.path = (std::filesystem::path(options_.storage_path) / "bridge.db").string();
+    auto store = storage::Store::Open(so_store);
+    if (!store.ok()) return store.status().Annotate("opening the store");
+    store_ = std::move(store).value();
+  }
   SB_RETURN_IF_ERROR(server_->Start());
   Apply(*cfg);
   {
@@ -109,6 +122,7 @@ void App::Stop() {
   for (auto& [k, t] : targets) t->Stop();
   if (work_) work_->join();
   if (server_) server_->Stop();
+  store_.reset();
   routes_.store(nullptr);
 }
 
@@ -127,11 +141,13 @@ void App::Apply(const config::Config& cfg) {
           target = old->second;  // unchanged: keeps snapshot and schedule
         } else {
           target = std::make_shared<Target>(server_->io_context(), *work_, options_.clock, job, address,
-                                            options_.schedule_tuning);
+                                            options_.schedule_tuning, store_.get());
           std::optional<TargetCarryOver> carry;
           if (old != targets_.end()) {
             carry = old->second->CarryOver();
             old->second->Stop();
+          } else {
+            carry = StoredState(job.job_name, address, key);
           }
           target->Start(std::move(carry), std::nullopt);
         }
@@ -159,6 +175,30 @@ void App::Apply(const config::Config& cfg) {
   }
   targets_.swap(next);
   routes_.store(std::move(table));
+}
+
+std::optional<TargetCarryOver> App::StoredState(const std::string& job, const std::string& instance,
+                                                const std::string& key) {
+  if (!store_) return std::nullopt;
+  auto latest = store_->Latest(key);
+  if (!latest.ok()) {
+    LogError("reading the stored snapshot failed", {{"job", job}, {"err", latest.status().message()}});
+    return std::nullopt;
+  }
+  if (!latest->has_value()) return std::nullopt;
+  auto parsed = expo::ParseExposition((*latest)->body, expo::Format::kText004);
+  if (!parsed.ok()) {
+    LogError("stored snapshot does not parse", {{"job", job}, {"err", parsed.status().message()}});
+    return std::nullopt;
+  }
+  auto snap = BuildSnapshot(job, instance, (*latest)->fetch_time_ms, std::move(parsed).value());
+  if (!snap.ok()) return std::nullopt;
+  TargetCarryOver carry;
+  carry.snapshot = std::move(snap).value();
+  carry.last_success_ms = (*latest)->fetch_time_ms;
+  LogInfo("serving stored snapshot", {{"job", job}, {"instance", instance},
+                                      {"age", std::to_string((options_.clock->NowMs() - (*latest)->fetch_time_ms) / 1000) + "s"}});
+  return carry;
 }
 
 Status App::Reload() {

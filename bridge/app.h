@@ -37,7 +37,8 @@ struct AppOptions {
   std::optional<config::Config> config;
   // --web.listen-address. Default ":9688" (all interfaces).
   std::string listen_address = ":9688";
-  // --storage.path. Reserved for the embedded store.
+  // --storage.path: the directory of the embedded store (bridge.db). Every fetch is kept
+  // there, and a restart serves the stored snapshots at once. Empty: no persistence.
   std::string storage_path = "data/";
   // I/O threads of the HTTP server. Default 2 (this machine class has 2 cores).
   int io_threads = 2;
@@ -80,12 +81,16 @@ class App final : public RouterContext {
 
  private:
   Result<config::Config> LoadConfig() const;
+  // The stored latest snapshot of `key`, for a warm start; nullopt if none or unreadable.
+  std::optional<TargetCarryOver> StoredState(const std::string& job, const std::string& instance,
+                                             const std::string& key);
   // Applies `cfg`: creates, keeps or replaces targets and swaps the route table.
   void Apply(const config::Config& cfg);
 
   AppOptions options_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<asio::thread_pool> work_;
+  std::unique_ptr<storage::Store> store_;  // null without --storage.path
   SelfMetrics metrics_;
   std::atomic<std::shared_ptr<const RouteTable>> routes_;
   std::atomic<bool> ready_{false};

@@ -8,6 +8,7 @@
 
 #include "bridge/proxy.h"
 #include "common/exposition/parser.h"
+#include "common/exposition/render.h"
 #include "common/log.h"
 
 namespace sb::bridge {
@@ -106,7 +107,40 @@ std::string Env(const char* upper, const char* lower) {
   return v ? v : "";
 }
 
+// The body kept as the target's latest snapshot: text 0.0.4 without timestamps, exactly what
+// the fast endpoint serves, so a warm restart rebuilds the same snapshot.
+std::string RenderTextBodyForStore(const expo::Exposition& data) {
+  return expo::RenderText004(data, expo::RenderOptions{});
+}
+
 }  // namespace
+
+std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data, const std::string& job,
+                                                   const std::string& instance, bool honor_labels) {
+  std::vector<storage::SeriesSample> out;
+  out.reserve(data.SampleCount());
+  for (const auto& family : data.families) {
+    for (const auto& s : family.samples) {
+      storage::SeriesSample ss;
+      ss.value = s.value;
+      ss.labels.reserve(s.labels.size() + 3);
+      ss.labels.push_back({"__name__", s.name});
+      bool has_job = false, has_instance = false;
+      for (const auto& l : s.labels) {
+        if (l.name == "job" || l.name == "instance") {
+          (l.name == "job" ? has_job : has_instance) = true;
+          ss.labels.push_back({honor_labels ? l.name : "exported_" + l.name, l.value});
+        } else {
+          ss.labels.push_back({l.name, l.value});
+        }
+      }
+      if (!honor_labels || !has_job) ss.labels.push_back({"job", job});
+      if (!honor_labels || !has_instance) ss.labels.push_back({"instance", instance});
+      out.push_back(std::move(ss));
+    }
+  }
+  return out;
+}
 
 std::string ProxyFor(const config::ScrapeConfig& job, const std::string& host) {
   if (!job.proxy_url.empty()) return HostInNoProxy(host, job.no_proxy) ? "" : job.proxy_url;
@@ -162,9 +196,10 @@ std::string BuildRequestTarget(const config::ScrapeConfig& job) {
 }
 
 Target::Target(asio::io_context& io, asio::thread_pool& work, Clock* clock, config::ScrapeConfig job,
-               std::string address, const ScheduleOptions& tuning)
+               std::string address, const ScheduleOptions& tuning, storage::Store* store)
     : io_(io),
       work_(work),
+      store_(store),
       clock_(clock),
       job_(std::move(job)),
       address_(std::move(address)),
@@ -302,6 +337,14 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
     if (!parsed.ok()) {
       err = "parsing upstream body: " + parsed.status().message();
     } else {
+      if (self->store_) {
+        // One transaction per fetch; a refused fetch (e.g. a series exposed twice) is logged
+        // and the data is still served.
+        Status st = self->store_->AppendFetch(
+            self->key_, now, ToSeriesSamples(*parsed, self->job_.job_name, self->address_, self->job_.honor_labels),
+            RenderTextBodyForStore(*parsed));
+        if (!st.ok()) LogError("storing fetch failed", {{"job", self->job_.job_name}, {"err", st.message()}});
+      }
       auto built = BuildSnapshot(self->job_.job_name, self->address_, now, std::move(parsed).value());
       if (built.ok()) snap = std::move(built).value(); else err = built.status().message();
     }

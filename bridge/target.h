@@ -29,6 +29,7 @@
 #include "bridge/snapshot.h"
 #include "common/clock.h"
 #include "config/config.h"
+#include "storage/store.h"
 
 namespace sb::bridge {
 
@@ -69,7 +70,7 @@ class Target : public std::enable_shared_from_this<Target> {
   // `tuning` supplies the schedule's internal knobs (backoff, auth wait, start offset); the
   // config-driven ones (refresh, cache headers, budget) are taken from `job`.
   Target(asio::io_context& io, asio::thread_pool& work, Clock* clock, config::ScrapeConfig job,
-         std::string address, const ScheduleOptions& tuning = {});
+         std::string address, const ScheduleOptions& tuning = {}, storage::Store* store = nullptr);
 
   // Starts the schedule. `carry` (from a reload) or `last_success_ms` (from the store) makes
   // it a warm start. Idempotent per object: REQUIRES called once.
@@ -99,6 +100,7 @@ class Target : public std::enable_shared_from_this<Target> {
 
   asio::io_context& io_;
   asio::thread_pool& work_;
+  storage::Store* store_;  // null: no persistence. Written only from the work pool.
   Clock* clock_;
   const config::ScrapeConfig job_;
   const std::string address_;
@@ -127,6 +129,12 @@ bool SplitHostPort(const std::string& address, const std::string& scheme, std::s
 // no_proxy; or, with proxy_from_environment, HTTPS_PROXY/HTTP_PROXY (by scheme) unless the
 // host is in NO_PROXY. "" for a direct connection.
 std::string ProxyFor(const config::ScrapeConfig& job, const std::string& host);
+
+// The samples of one fetch as the store keeps them: the exposed labels plus __name__, and the
+// target labels job and instance as a Prometheus scraping the upstream would attach them (an
+// exposed job/instance label becomes exported_job/exported_instance unless honor_labels).
+std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data, const std::string& job,
+                                                   const std::string& instance, bool honor_labels);
 
 // metrics_path plus the URL-encoded params, as Prometheus builds the scrape URL.
 std::string BuildRequestTarget(const config::ScrapeConfig& job);

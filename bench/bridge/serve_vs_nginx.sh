@@ -48,7 +48,7 @@ YML
 }
 mkconfig "$work/bridge.yml" small big
 bridge_port=$(free_port)
-"$bin/scout-bridge" --config.file="$work/bridge.yml" --web.listen-address="127.0.0.1:$bridge_port" --log.level=warn >"$work/bridge.log" 2>&1 &
+"$bin/scout-bridge" --config.file="$work/bridge.yml" --storage.path="$work/data" --web.listen-address="127.0.0.1:$bridge_port" --log.level=warn >"$work/bridge.log" 2>&1 &
 bridge_pid=$!
 pids+=($bridge_pid)
 wait_http "http://127.0.0.1:$bridge_port/v1/exporter/org/small/metrics"
@@ -109,7 +109,7 @@ echo "big (gzip):     bridge ${b_big} req/s   nginx gzip_static ${n_big} req/s  
 kill "$bridge_pid"; wait "$bridge_pid" 2>/dev/null || true
 mkconfig "$work/one.yml" small
 one_port=$(free_port)
-"$bin/scout-bridge" --config.file="$work/one.yml" --web.listen-address="127.0.0.1:$one_port" --log.level=warn >"$work/one.log" 2>&1 &
+"$bin/scout-bridge" --config.file="$work/one.yml" --storage.path="$work/data1" --web.listen-address="127.0.0.1:$one_port" --log.level=warn >"$work/one.log" 2>&1 &
 one_pid=$!
 pids+=($one_pid)
 wait_http "http://127.0.0.1:$one_port/v1/exporter/org/small/metrics"

@@ -74,9 +74,10 @@ inline bridge::ScheduleOptions FastTuning() {
 }
 
 inline std::unique_ptr<bridge::App> StartBridge(config::Config cfg, bridge::ScheduleOptions tuning = FastTuning(),
-                                                std::string config_file = "") {
+                                                std::string config_file = "", std::string storage_path = "") {
   bridge::AppOptions o;
   o.listen_address = "127.0.0.1:0";
+  o.storage_path = storage_path;  // "" = no persistence
   if (config_file.empty()) o.config = std::move(cfg); else o.config_file = config_file;
   o.schedule_tuning = tuning;
   auto app = std::make_unique<bridge::App>(o);
