@@ -3,6 +3,7 @@
 //   scout-bridge [flags]                 run the bridge (--config.file required)
 //   scout-bridge check config FILE...    validate configuration files; exit 0 or 1
 //   scout-bridge demo [flags]            run against the bundled Scout simulator
+//   scout-bridge tsdb analyze|dump ...   inspect the store (bridge/tsdb_command.h)
 //   scout-bridge --version | --help
 #include <signal.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 
 #include "bridge/app.h"
 #include "bridge/demo.h"
+#include "bridge/tsdb_command.h"
 #include "common/log.h"
 #include "config/config.h"
 
@@ -26,6 +28,8 @@ using sb::Status;
 constexpr const char* kUsage = R"(usage: scout-bridge [flags]
        scout-bridge check config FILE...
        scout-bridge demo [flags]
+       scout-bridge tsdb analyze [--storage.path=DIR] [--limit=N]
+       scout-bridge tsdb dump [--storage.path=DIR] [--match=SELECTOR ...] [--start=TIME] [--end=TIME]
 
 Scrapes slow, cached Prometheus exporters (Docker Scout's first of all) on a polite schedule
 and re-serves their data at a fast, drop-in scrape endpoint.
@@ -191,6 +195,7 @@ int main(int argc, char** argv) {
   if (argc >= 3 && std::strcmp(argv[1], "check") == 0 && std::strcmp(argv[2], "config") == 0) {
     return CheckConfig(argc, argv);
   }
+  if (argc >= 2 && std::strcmp(argv[1], "tsdb") == 0) return sb::bridge::TsdbCommand(argc, argv);
   bool demo = argc >= 2 && std::strcmp(argv[1], "demo") == 0;
   Flags flags;
   std::string err;
