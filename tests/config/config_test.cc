@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 
+#include "tests/testing/scout_sample_job.h"
 #include "tests/testing/testing.h"
 
 namespace sb::config {
@@ -12,22 +13,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
 
-// The job block of /work/shared/fixtures/scout-sample-project/prometheus/prometheus/
-// prometheus.yaml, verbatim.
-constexpr const char* kSeedPrometheusYaml = R"(global:
-  scrape_interval: 60s
-  scrape_timeout: 40s
-scrape_configs:
-  - job_name: <ORG>
-    metrics_path: /v1/exporter/org/<ORG>/metrics
-    scheme: https
-    static_configs:
-      - targets:
-          - api.scout.docker.com
-    authorization:
-      type: Bearer
-      credentials_file: /etc/prometheus/token
-)";
+constexpr const char* kSeedPrometheusYaml = testing::kScoutSamplePrometheusYaml;
 
 // A realistic Mimir block as found in a prometheus.yml.
 constexpr const char* kMimirRemoteWrite = R"(remote_write:

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "tests/integration/harness.h"
+#include "tests/testing/scout_sample_job.h"
 
 namespace sb::itest {
 namespace {
@@ -12,22 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string kBinary = std::string(SB_BINARY_DIR) + "/scout-bridge";
-// prometheus/prometheus.yaml of Docker's sample project (dockersamples/scout-metrics-exporter),
-// verbatim.
-constexpr const char* kSeed = R"(global:
-  scrape_interval: 60s
-  scrape_timeout: 40s
-scrape_configs:
-  - job_name: <ORG>
-    metrics_path: /v1/exporter/org/<ORG>/metrics
-    scheme: https
-    static_configs:
-      - targets:
-          - api.scout.docker.com
-    authorization:
-      type: Bearer
-      credentials_file: /etc/prometheus/token
-)";
+constexpr const char* kSeed = testing::kScoutSamplePrometheusYaml;
 
 TEST(BinaryTest, CheckConfigAcceptsTheSeedAndNamesTheLineOfAnError) {
   testing::TempDir dir;
