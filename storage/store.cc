@@ -241,12 +241,7 @@ Status Store::AppendFetch(const std::string& target_key, int64_t fetch_time_ms,
 Status Store::PutSample(Stmt* put_chunk, int64_t id, XorChunkAppender* head, int64_t t,
                         double v) {
   XorChunkAppender& app = *head;
-  if (app.num_samples() > 0 &&
-      (app.num_samples() >= options_.chunk_max_samples ||
-       t - app.first_timestamp_ms() > options_.chunk_max_span.count() ||
-       app.EncodedSize() >= options_.chunk_max_bytes)) {
-    app = XorChunkAppender();  // cut: the old row stays as it is
-  }
+  if (NeedsCut(app, t)) app = XorChunkAppender();  // cut: the old row stays as it is
   SB_RETURN_IF_ERROR(app.Append(t, v));
   put_chunk->Bind(1, id)
       .Bind(2, app.first_timestamp_ms())
@@ -254,6 +249,13 @@ Status Store::PutSample(Stmt* put_chunk, int64_t id, XorChunkAppender* head, int
       .Bind(4, static_cast<int64_t>(app.num_samples()))
       .BindBlob(5, app.Bytes());
   return put_chunk->Run();
+}
+
+bool Store::NeedsCut(const XorChunkAppender& app, int64_t t) const {
+  return app.num_samples() > 0 &&
+         (app.num_samples() >= options_.chunk_max_samples ||
+          t - app.first_timestamp_ms() > options_.chunk_max_span.count() ||
+          app.EncodedSize() >= options_.chunk_max_bytes);
 }
 
 Status Store::WriteFetch(const std::string& target_key, int64_t fetch_time_ms,

@@ -88,6 +88,20 @@ struct LatestSnapshot {
   std::string body;  // the raw exposition body, as given to AppendFetch
 };
 
+// Samples of one series for Store::AppendSamples (bulk import, tests).
+struct SeriesSamples {
+  Labels labels;                // including __name__; any order
+  std::vector<Sample> samples;  // strictly increasing timestamps
+};
+
+// What one AppendSamples call did.
+struct ImportStats {
+  int64_t series = 0;           // series in the batch
+  int64_t series_created = 0;   // of which new to the store
+  int64_t samples_added = 0;
+  int64_t samples_skipped = 0;  // at or before the series' last stored sample
+};
+
 // A series selected by Select().
 struct SeriesRef {
   int64_t id = 0;
@@ -125,6 +139,17 @@ class Store {
   Status AppendFetch(const std::string& target_key, int64_t fetch_time_ms,
                      const std::vector<SeriesSample>& samples,
                      std::string_view raw_body_for_snapshot);
+
+  // Appends samples to series (created as needed) in ONE transaction, for imports and
+  // tests. Samples at or before a series' last stored timestamp are skipped (counted in
+  // samples_skipped), so importing the same data twice adds nothing. Values are stored bit
+  // for bit (NaN payloads, stale markers). Touches no target: no snapshot, no fetch log,
+  // no stale markers. Chunks are cut as in AppendFetch.
+  // Errors, before anything is written: InvalidArgument for bad labels (as AppendFetch),
+  // for a series given twice in the batch, or for timestamps that do not strictly increase
+  // within a series (the message names the series and both times). IOError/Corruption
+  // from SQLite: rolled back, the store is as before.
+  Result<ImportStats> AppendSamples(const std::vector<SeriesSamples>& batch);
 
   // The latest snapshot of `target_key`, or nullopt if it was never fetched.
   // Errors: Corruption if the stored body does not inflate; IOError from SQLite.
@@ -171,6 +196,10 @@ class Store {
   // Appends (t, v) to `head`, cutting a new chunk first if the open one is full, and
   // writes the open chunk's row with `put_chunk` (INSERT OR REPLACE of the 5 columns).
   Status PutSample(Stmt* put_chunk, int64_t id, XorChunkAppender* head, int64_t t, double v);
+  // Whether the open chunk `app` must be cut before appending a sample at `t`.
+  bool NeedsCut(const XorChunkAppender& app, int64_t t) const;
+  struct ImportPlan;  // one series' part of an AppendSamples batch, see store_import.cc
+  Status WriteImport(std::vector<ImportPlan>* plan);
   std::string Describe(Log log, int64_t id);
 
   StoreOptions options_;
