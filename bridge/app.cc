@@ -98,6 +98,7 @@ Status App::Start() {
     if (!store.ok()) return store.status().Annotate("opening the store");
     store_ = std::move(store).value();
   }
+  // API modules: each registers its paths here, before the server starts.
   SB_RETURN_IF_ERROR(server_->Start());
   Apply(*cfg);
   {
@@ -108,6 +109,25 @@ Status App::Start() {
   LogInfo("scout-bridge listening", {{"address", options_.listen_address}, {"port", std::to_string(port())},
                                      {"targets", std::to_string(targets_.size())}});
   return Status::OK();
+}
+
+void App::RegisterApi(std::string path, ApiHandler handler, bool prefix) {
+  if (!prefix) {
+    api_exact_[std::move(path)] = std::move(handler);
+    return;
+  }
+  api_prefix_.emplace_back(std::move(path), std::move(handler));
+  std::stable_sort(api_prefix_.begin(), api_prefix_.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
+
+const ApiHandler* App::FindApi(std::string_view path) const {
+  auto it = api_exact_.find(path);
+  if (it != api_exact_.end()) return &it->second;
+  for (const auto& [p, h] : api_prefix_) {
+    if (path.substr(0, p.size()) == p) return &h;
+  }
+  return nullptr;
 }
 
 void App::Stop() {

@@ -78,6 +78,14 @@ class App final : public RouterContext {
   std::string TargetsJson() const override;
   bool Ready() const override { return ready_.load(); }
   Status Reload() override;
+  const ApiHandler* FindApi(std::string_view path) const override;
+
+  // Serves `path` (or, with prefix = true, every path starting with `path`, which must end
+  // in '/') with `handler`. Only before Start() returns: App::Start calls it for the
+  // modules it owns (see the "API modules" block there); the table is read-only afterwards.
+  void RegisterApi(std::string path, ApiHandler handler, bool prefix = false);
+  // The store, or null without a storage path. Valid between Start() and destruction.
+  storage::Store* store() const { return store_.get(); }
 
  private:
   Result<config::Config> LoadConfig() const;
@@ -94,6 +102,8 @@ class App final : public RouterContext {
   SelfMetrics metrics_;
   std::atomic<std::shared_ptr<const RouteTable>> routes_;
   std::atomic<bool> ready_{false};
+  std::map<std::string, ApiHandler, std::less<>> api_exact_;
+  std::vector<std::pair<std::string, ApiHandler>> api_prefix_;  // longest first
 
   mutable std::mutex mu_;  // guards targets_ and reload bookkeeping; serializes reloads
   std::map<std::string, std::shared_ptr<Target>> targets_;  // by Target::key()

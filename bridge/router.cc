@@ -181,6 +181,7 @@ Response Route(const Request& req, RouterContext& ctx) {
     }
     return Text(ctx, HandlerId::kIndex, req, http::status::ok, std::move(text));
   }
+  if (const ApiHandler* api = ctx.FindApi(path)) return (*api)(req);
   return Text(ctx, HandlerId::kNotFound, req, http::status::not_found, "404 page not found\n");
 }
 

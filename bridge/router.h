@@ -6,6 +6,8 @@
 //   POST|PUT /-/reload                 reload the configuration (like SIGHUP)
 //   GET      /api/v1/targets           Prometheus-shaped target status JSON
 //   GET      /                         a short index of the above
+//   anything else registered with App::RegisterApi (promql-lite's /api/v1/query..., the
+//   recommendations API): see RouterContext::FindApi
 //
 // A path served by several targets (a job with several targets, or jobs sharing a path) is
 // disambiguated by the query parameters `job=` and `target=`; an ambiguous request gets 400
@@ -41,6 +43,10 @@ struct PathHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
 };
 
+// A handler for an API path outside the scrape routes (e.g. "/api/v1/query"). Called on an
+// I/O thread, concurrently; it must be thread-safe and should answer within milliseconds.
+using ApiHandler = std::function<Response(const Request&)>;
+
 // Immutable; replaced as a whole on reload.
 struct RouteTable {
   std::unordered_map<std::string, std::vector<Endpoint>, PathHash, std::equal_to<>> by_path;
@@ -56,6 +62,9 @@ class RouterContext {
   virtual bool Ready() const = 0;
   // Reloads the configuration; returns the error (with file:line) on failure.
   virtual Status Reload() = 0;
+  // The handler registered for `path` (exactly, or by the longest registered prefix ending
+  // in '/'), or null. Consulted after the scrape routes and the built-in paths above.
+  virtual const ApiHandler* FindApi(std::string_view path) const { return nullptr; }
 };
 
 Response Route(const Request& req, RouterContext& ctx);
