@@ -71,7 +71,15 @@ Result<Endpoint> ResolveEndpoint(const S3SourceOptions& o) {
                             : o.bucket + ".s3." + o.region + ".amazonaws.com";
     return ep;
   }
-  std::string what = "s3 endpoint \"" + OneLine(o.endpoint, 200) + "\"";
+  // Userinfo ("http://user:password@host") is refused, and never echoed.
+  std::string shown = o.endpoint;
+  size_t at = shown.rfind('@');
+  size_t scheme_end = shown.find("://");
+  if (at != std::string::npos) {
+    size_t from = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+    if (at >= from) shown.replace(from, at - from, Secret::kMask);
+  }
+  std::string what = "s3 endpoint \"" + OneLine(shown, 200) + "\"";
   auto parsed = boost::urls::parse_uri(o.endpoint);
   if (!parsed) return Status::InvalidArgument(what + ": not a URL (" + parsed.error().message() + ")");
   const boost::urls::url_view u = *parsed;
