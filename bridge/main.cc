@@ -3,7 +3,7 @@
 //   scout-bridge [flags]                 run the bridge (--config.file required)
 //   scout-bridge check config FILE...    validate configuration files; exit 0 or 1
 //   scout-bridge demo [flags]            run against the bundled Scout simulator
-//   scout-bridge tsdb analyze|dump ...   inspect the store (bridge/tsdb_command.h)
+//   scout-bridge tsdb analyze|dump|import ...   inspect and backfill the store (bridge/tsdb_command.h)
 //   scout-bridge --version | --help
 #include <signal.h>
 #include <unistd.h>
@@ -30,6 +30,7 @@ constexpr const char* kUsage = R"(usage: scout-bridge [flags]
        scout-bridge demo [flags]
        scout-bridge tsdb analyze [--storage.path=DIR] [--limit=N]
        scout-bridge tsdb dump [--storage.path=DIR] [--match=SELECTOR ...] [--start=TIME] [--end=TIME]
+       scout-bridge tsdb import --format=openmetrics FILE [--storage.path=DIR]
 
 Scrapes slow, cached Prometheus exporters (Docker Scout's first of all) on a polite schedule
 and re-serves their data at a fast, drop-in scrape endpoint.

@@ -2,13 +2,17 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "storage/import.h"
 #include "storage/store.h"
 #include "storage/tools.h"
 
@@ -20,6 +24,7 @@ namespace {
 constexpr const char* kTsdbUsage =
     R"(       scout-bridge tsdb analyze [--storage.path=DIR] [--limit=N]
        scout-bridge tsdb dump [--storage.path=DIR] [--match=SELECTOR ...] [--start=TIME] [--end=TIME]
+       scout-bridge tsdb import --format=openmetrics FILE [--storage.path=DIR]
 )";
 
 constexpr const char* kHelp = R"(
@@ -29,6 +34,11 @@ tsdb dump: every sample as `{labels} value timestamp_ms`, one per line, of the s
   matching any --match selector (e.g. 'scout_vulns{severity=~"high|critical"}'; default
   all series) with --start <= timestamp <= --end. TIME is RFC 3339
   (2023-11-14T22:13:20Z) or unix seconds.
+tsdb import: backfills DIR/bridge.db from FILE, OpenMetrics text as `promtool tsdb
+  create-blocks-from openmetrics` takes it (timestamps in seconds on every sample, ending
+  in "# EOF"). One transaction: bad input writes nothing. Samples at or before a series'
+  last stored sample are skipped, so importing a file twice adds nothing. Stop the
+  bridge that uses DIR first.
   --storage.path defaults to "data/".
 )";
 
@@ -41,17 +51,23 @@ int Usage(const std::string& err) {
 struct TsdbFlags {
   std::string storage_path = "data/";
   std::vector<std::string> matches;
-  std::string start, end, limit;
+  std::string start, end, limit, format;
+  std::vector<std::string> args;  // positional arguments
 };
 
-// Parses "--name=value" and "--name value" from argv[3...], for the flags in `known`.
+// Parses "--name=value" and "--name value" from argv[3...], for the flags in `known`;
+// up to `max_args` positional arguments go to f->args.
 bool Parse(int argc, char** argv, const std::vector<std::string>& known, TsdbFlags* f,
-           std::string* err) {
+           std::string* err, size_t max_args = 0) {
   for (int i = 3; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.rfind("--", 0) != 0) {
-      *err = "unexpected argument \"" + a + "\"";
-      return false;
+      if (f->args.size() >= max_args) {
+        *err = "unexpected argument \"" + a + "\"";
+        return false;
+      }
+      f->args.push_back(a);
+      continue;
     }
     std::string name = a.substr(2), value;
     const size_t eq = name.find('=');
@@ -74,6 +90,7 @@ bool Parse(int argc, char** argv, const std::vector<std::string>& known, TsdbFla
     else if (name == "start") f->start = value;
     else if (name == "end") f->end = value;
     else if (name == "limit") f->limit = value;
+    else if (name == "format") f->format = value;
   }
   return true;
 }
@@ -140,10 +157,72 @@ int Dump(const TsdbFlags& f) {
   return 0;
 }
 
+int Import(const TsdbFlags& f) {
+  if (f.format.empty()) return Usage("tsdb import needs --format=openmetrics");
+  if (f.format != "openmetrics") {
+    return Usage("unknown --format \"" + f.format + "\" (only openmetrics is supported)");
+  }
+  if (f.args.size() != 1) return Usage("tsdb import needs exactly one FILE");
+  const std::string& file = f.args[0];
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::cerr << "scout-bridge tsdb import: cannot read " << file << ": "
+              << std::strerror(errno) << "\n";
+    return 1;
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) {
+    std::cerr << "scout-bridge tsdb import: error reading " << file << "\n";
+    return 1;
+  }
+  const std::string body = std::move(buf).str();
+  // Parse and check everything before the store is created or opened.
+  Result<std::vector<storage::SeriesSamples>> batch = storage::ParseOpenMetricsForImport(body);
+  if (!batch.ok()) {
+    std::cerr << "scout-bridge tsdb import: " << file << ":" << batch.status().message()
+              << "\n";
+    return 1;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(f.storage_path, ec);
+  if (ec) {
+    std::cerr << "scout-bridge tsdb import: cannot create " << f.storage_path << ": "
+              << ec.message() << "\n";
+    return 1;
+  }
+  storage::StoreOptions opts;
+  opts.path = DbPath(f);
+  Result<std::unique_ptr<storage::Store>> store = storage::Store::Open(opts);
+  if (!store.ok()) {
+    std::cerr << "scout-bridge tsdb import: " << store.status().message() << "\n";
+    return 1;
+  }
+  Result<storage::ImportStats> stats = (*store)->AppendSamples(*batch);
+  if (!stats.ok()) {
+    std::cerr << "scout-bridge tsdb import: " << stats.status().message() << "\n";
+    return 1;
+  }
+  int64_t min_t = INT64_MAX, max_t = INT64_MIN;
+  for (const storage::SeriesSamples& s : *batch) {
+    if (s.samples.empty()) continue;
+    min_t = std::min(min_t, s.samples.front().timestamp_ms);
+    max_t = std::max(max_t, s.samples.back().timestamp_ms);
+  }
+  std::cout << "Imported " << file << " into " << opts.path << "\n"
+            << "Series: " << stats->series << " (" << stats->series_created << " new)\n"
+            << "Samples added: " << stats->samples_added << "\n"
+            << "Samples skipped (already stored): " << stats->samples_skipped << "\n";
+  if (min_t <= max_t) {
+    std::cout << "Time range of the file: " << min_t << " to " << max_t << " (ms)\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int TsdbCommand(int argc, char** argv) {
-  if (argc < 3) return Usage("missing subcommand (analyze or dump)");
+  if (argc < 3) return Usage("missing subcommand (analyze, dump or import)");
   const std::string sub = argv[2];
   if (sub == "--help" || sub == "-h") {
     std::cout << "usage: " << (kTsdbUsage + 7) << kHelp;
@@ -161,7 +240,13 @@ int TsdbCommand(int argc, char** argv) {
     }
     return Dump(flags);
   }
-  return Usage("unknown subcommand \"" + sub + "\" (analyze or dump)");
+  if (sub == "import") {
+    if (!Parse(argc, argv, {"storage.path", "format"}, &flags, &err, /*max_args=*/1)) {
+      return Usage(err);
+    }
+    return Import(flags);
+  }
+  return Usage("unknown subcommand \"" + sub + "\" (analyze, dump or import)");
 }
 
 }  // namespace sb::bridge

@@ -2,6 +2,7 @@
 //
 //   scout-bridge tsdb analyze [--storage.path=DIR] [--limit=N]
 //   scout-bridge tsdb dump [--storage.path=DIR] [--match=SELECTOR ...] [--start=T] [--end=T]
+//   scout-bridge tsdb import --format=openmetrics FILE [--storage.path=DIR]   (storage/import.h)
 //
 // The store is DIR/bridge.db (DIR defaults to "data/"), as the bridge itself uses.
 #pragma once
