@@ -47,6 +47,9 @@ struct EngineOptions {
   std::chrono::milliseconds timeout = std::chrono::minutes(2);
   // A range query's (end - start) / step + 1 may not exceed this. Beyond: InvalidArgument.
   int64_t max_points_per_series = 11'000;
+  // The step of a subquery written without one (`x[1h:]`); Prometheus uses the global
+  // evaluation interval, 1m by default.
+  std::chrono::milliseconds default_subquery_step = std::chrono::minutes(1);
 };
 
 // What the engine reads. Implemented over storage::Store (StoreQueryable) and in memory

@@ -1,0 +1,132 @@
+// Evaluator: the engine's internal evaluation of a parsed expression at one time, over
+// selector data loaded once per query (Preload), plus the shared value types of the
+// function and aggregation code (functions.cc, aggregations.cc, binary.cc).
+//
+// A range query is evaluated step by step with the same Evaluator; selector data for the
+// whole range (all steps, offsets, @, subquery ranges) is loaded by Preload before the
+// first step, so the Queryable is read once per selector per query.
+//
+// Thread-safety: an Evaluator is used by one thread for one query.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "promql-lite/ast.h"
+#include "promql-lite/engine.h"
+#include "promql-lite/value.h"
+
+namespace sb::promql {
+
+using LabelsPtr = std::shared_ptr<const storage::Labels>;
+
+// One element of an instant vector. t is the sample's own timestamp (timestamp() reads it).
+struct Sample {
+  LabelsPtr labels;
+  double v = 0;
+  int64_t t = 0;
+};
+using Vector = std::vector<Sample>;
+
+// One series of a range vector, restricted to a window. Points are either borrowed from
+// loaded selector data (data/size) or owned (subqueries).
+struct RangeSeries {
+  LabelsPtr labels;
+  const Point* data = nullptr;
+  size_t size = 0;
+  std::vector<Point> owned;
+  const Point* begin() const { return data; }
+  const Point* end() const { return data + size; }
+};
+
+struct EvalValue {
+  ValueType type = ValueType::kVector;
+  double scalar = 0;
+  std::string str;
+  Vector vec;
+  std::vector<RangeSeries> mat;
+  // kMatrix: the window is (range_end - range_ms, range_end].
+  int64_t range_end = 0;
+  int64_t range_ms = 0;
+};
+
+// Label helpers.
+LabelsPtr MakeLabels(storage::Labels l);
+LabelsPtr DropName(const LabelsPtr& l);
+const std::string* GetLabel(const storage::Labels& l, const std::string& name);
+// A key identifying a label set (for maps).
+std::string LabelsKey(const storage::Labels& l);
+bool LabelsLess(const storage::Labels& a, const storage::Labels& b);
+// Error if two samples have the same labels: "vector cannot contain metrics with the same
+// labelset".
+Status CheckNoDuplicates(const Vector& v);
+
+class Evaluator {
+ public:
+  Evaluator(Queryable* q, const EngineOptions& opts, int64_t start_ms, int64_t end_ms,
+            int64_t step_ms);
+
+  // Loads the data of every selector in `root` for all evaluation times of the query.
+  // Errors: from the Queryable; ResourceExhausted beyond max_samples.
+  Status Preload(const Node& root);
+
+  // Evaluates `n` at t_ms.
+  Result<EvalValue> Eval(const Node& n, int64_t t_ms);
+
+  // Unavailable if the query's deadline has passed.
+  Status CheckDeadline(const char* stage) const;
+  // Counts `n` more samples held; ResourceExhausted beyond max_samples.
+  Status AddSamples(int64_t n);
+
+  const EngineOptions& options() const { return opts_; }
+
+ private:
+  struct LoadedSeries {
+    LabelsPtr labels;
+    std::vector<Point> points;   // without stale markers
+    std::vector<int64_t> stale;  // times of stale markers
+  };
+  struct Loaded {
+    std::vector<LoadedSeries> series;
+    int64_t mint = INT64_MAX, maxt = INT64_MIN;
+  };
+
+  void CollectRanges(const Node& n, int64_t lo, int64_t hi);
+  int64_t AtTime(const Node& n, int64_t t) const;
+
+  Result<EvalValue> EvalVectorSelector(const Node& n, int64_t t, bool keep_time);
+  Result<EvalValue> EvalMatrixSelector(const Node& n, int64_t t);
+  Result<EvalValue> EvalSubquery(const Node& n, int64_t t);
+  Result<EvalValue> EvalBinary(const Node& n, int64_t t);
+  Result<EvalValue> EvalCall(const Node& n, int64_t t);
+  Result<EvalValue> EvalAggregate(const Node& n, int64_t t);
+
+  Queryable* q_;
+  EngineOptions opts_;
+  int64_t start_ms_, end_ms_, step_ms_;
+  std::chrono::steady_clock::time_point deadline_;
+  int64_t samples_ = 0;
+  std::unordered_map<const Node*, Loaded> data_;
+};
+
+// binary.cc: a binary operation on evaluated operands.
+Result<EvalValue> EvalBinaryOp(const Node& n, EvalValue lhs, EvalValue rhs);
+double ScalarBinop(BinOp op, double l, double r, bool* keep);
+
+// aggregations.cc: an aggregation of `v` (param: the evaluated parameter, if any).
+Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param);
+
+// functions.cc: a function call with evaluated arguments at eval time t_ms.
+Result<EvalValue> CallFunction(const Node& n, std::vector<EvalValue>& args, int64_t t_ms);
+
+// Prometheus's quantile with linear interpolation over `values` (sorted in place).
+double Quantile(double q, std::vector<double>* values);
+// Kahan-Neumaier summation step.
+void KahanInc(double inc, double* sum, double* c);
+
+}  // namespace sb::promql
