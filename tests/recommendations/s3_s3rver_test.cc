@@ -87,17 +87,28 @@ class S3rverTest : public ::testing::Test {
     }
     ::closedir(d);
     ASSERT_EQ(fixtures_->size(), 18u);
-    for (int i = 0; i < kFillers; ++i) {
-      char name[32];
-      std::snprintf(name, sizeof name, "filler-%04d.txt", i);
-      t::WriteFile(dir_->File(std::string("upload/") + name), "not a report " + std::to_string(i) + "\n");
-    }
     t::WriteFile(dir_->File("outside.txt"), "outside the prefix\n");
     std::string out;
     ASSERT_EQ(Aws({"s3", "sync", dir_->File("upload"), std::string("s3://") + kBucket + "/" + kPrefix,
                    "--only-show-errors"}, &out), 0) << out;
     ASSERT_EQ(Aws({"s3", "cp", dir_->File("outside.txt"), std::string("s3://") + kBucket + "/other/outside.txt",
                    "--only-show-errors"}, &out), 0) << out;
+  }
+
+  // Adds kFillers small objects under the prefix (once per process: ctest runs each test
+  // in a process of its own, and only the pagination test needs them).
+  static void UploadFillers() {
+    if (fillers_uploaded_) return;
+    ASSERT_EQ(::mkdir(dir_->File("fillers").c_str(), 0700), 0);
+    for (int i = 0; i < kFillers; ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "filler-%04d.txt", i);
+      t::WriteFile(dir_->File(std::string("fillers/") + name), "not a report " + std::to_string(i) + "\n");
+    }
+    std::string out;
+    ASSERT_EQ(Aws({"s3", "sync", dir_->File("fillers"), std::string("s3://") + kBucket + "/" + kPrefix,
+                   "--only-show-errors"}, &out), 0) << out;
+    fillers_uploaded_ = true;
   }
 
   static void TearDownTestSuite() {
@@ -145,14 +156,17 @@ class S3rverTest : public ::testing::Test {
   static t::Subprocess* server_;
   static int port_;
   static std::map<std::string, std::string>* fixtures_;
+  static bool fillers_uploaded_;
 };
 
 t::TempDir* S3rverTest::dir_ = nullptr;
 t::Subprocess* S3rverTest::server_ = nullptr;
 int S3rverTest::port_ = 0;
 std::map<std::string, std::string>* S3rverTest::fixtures_ = nullptr;
+bool S3rverTest::fillers_uploaded_ = false;
 
 TEST_F(S3rverTest, ListsMoreThanAThousandObjectsAcrossPagesUnderThePrefixOnly) {
+  ASSERT_NO_FATAL_FAILURE(UploadFillers());
   auto list = Source(Creds())->List();
   ASSERT_TRUE(list.ok()) << list.status().ToString();
   ASSERT_EQ(list->size(), 18u + kFillers);
@@ -195,10 +209,10 @@ TEST_F(S3rverTest, UnknownAccessKeyIsAOneLineErrorNamingTheBucket) {
   EXPECT_EQ(list.status().message(),
             "s3://scout-reports/ci/reports/: InvalidAccessKeyId: The AWS Access Key Id you "
             "provided does not exist in our records.");
-  auto read = Source(Creds("AKIAWRONGKEY"))->Read({std::string(kPrefix) + "filler-0001.txt", "", 0});
+  auto read = Source(Creds("AKIAWRONGKEY"))->Read({std::string(kPrefix) + "missing.txt", "", 0});
   ASSERT_FALSE(read.ok());
   EXPECT_THAT(read.status().message(),
-              HasSubstr("s3://scout-reports/ci/reports/filler-0001.txt: InvalidAccessKeyId"));
+              HasSubstr("s3://scout-reports/ci/reports/missing.txt: InvalidAccessKeyId"));
 }
 
 TEST_F(S3rverTest, SessionTokenCredentialsAreAccepted) {
@@ -207,7 +221,7 @@ TEST_F(S3rverTest, SessionTokenCredentialsAreAccepted) {
   auto src = Source(c);
   auto list = src->List();
   ASSERT_TRUE(list.ok()) << list.status().ToString();
-  EXPECT_EQ(list->size(), 18u + kFillers);
+  EXPECT_GE(list->size(), 18u);
   auto body = src->Read(list->front());
   ASSERT_TRUE(body.ok()) << body.status().ToString();
 }
@@ -243,7 +257,7 @@ TEST_F(S3rverTest, ProfileFromASharedCredentialsFileIsUsed) {
   auto denied = (*fallback)->List();
   ::unsetenv("AWS_SHARED_CREDENTIALS_FILE");
   ASSERT_TRUE(list.ok()) << list.status().ToString();
-  EXPECT_EQ(list->size(), 18u + kFillers);
+  EXPECT_GE(list->size(), 18u);
   ASSERT_FALSE(denied.ok());
   EXPECT_THAT(denied.status().message(), HasSubstr("InvalidAccessKeyId"));
 }
