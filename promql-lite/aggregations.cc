@@ -132,7 +132,7 @@ Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param) {
       g.value = s.v;
       g.mean = s.v;
       g.count = 1;
-      if (op == AggOp::kStddev || op == AggOp::kStdvar) { g.value = 0; }
+      if (op == AggOp::kStddev || op == AggOp::kStdvar) g.value = std::isfinite(s.v) ? 0 : NAN;
       if (op == AggOp::kTopk || op == AggOp::kBottomk) g.samples.push_back(s);
       if (op == AggOp::kQuantile) g.values.push_back(s.v);
       continue;

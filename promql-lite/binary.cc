@@ -130,6 +130,10 @@ Result<EvalValue> VectorVector(const Node& n, EvalValue lhs, EvalValue rhs) {
     const Sample& o = *it->second;
     double l = swap ? o.v : s.v;
     double r = swap ? s.v : o.v;
+    // A one-to-one match must be unique even where the comparison then filters it out.
+    if (n.card == Cardinality::kOneToOne && !matched.insert(sig).second) {
+      return Status::InvalidArgument("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
+    }
     bool keep = true;
     double v = ScalarBinop(n.op, l, r, &keep);
     if (IsComparison(n.op)) {
@@ -138,11 +142,7 @@ Result<EvalValue> VectorVector(const Node& n, EvalValue lhs, EvalValue rhs) {
       if (!keep) continue;
     }
     LabelsPtr labels = ResultLabels(n, s.labels, o.labels);
-    if (n.card == Cardinality::kOneToOne) {
-      if (!matched.insert(sig).second) {
-        return Status::InvalidArgument("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)");
-      }
-    } else if (!inserted.emplace(sig + '\xfd' + LabelsKey(*labels), 0).second) {
+    if (n.card != Cardinality::kOneToOne && !inserted.emplace(sig + '\xfd' + LabelsKey(*labels), 0).second) {
       return Status::InvalidArgument("multiple matches for labels: grouping labels must ensure unique matches");
     }
     out.vec.push_back(Sample{std::move(labels), v, s.t});

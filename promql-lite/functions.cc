@@ -241,7 +241,8 @@ bool IsUnsupportedFunction(const std::string& name) {
       "histogram_fraction", "histogram_stddev", "histogram_stdvar", "info",
       "holt_winters", "double_exponential_smoothing", "sort_by_label", "sort_by_label_desc",
       "mad_over_time", "first_over_time", "ts_of_max_over_time", "ts_of_min_over_time",
-      "ts_of_last_over_time", "ts_of_first_over_time", "limitk", "limit_ratio"};
+      "ts_of_last_over_time", "ts_of_first_over_time", "limitk", "limit_ratio", "step",
+      "range", "start", "end", "min_of", "max_of"};
   for (const char* n : kNames) {
     if (name == n) return true;
   }
@@ -252,13 +253,13 @@ LabelsPtr AbsentLabels(const Node* arg) {
   if (arg->kind == NodeKind::kMatrixSelector) arg = arg->args[0].get();
   storage::Labels l;
   if (arg->kind != NodeKind::kVectorSelector) return MakeLabels(std::move(l));
-  std::vector<std::string> dups;
+  std::vector<std::string> dropped;
   for (const auto& m : arg->specs) {
-    if (m.type != storage::Matcher::Type::kEqual || m.name == storage::kMetricNameLabel) continue;
-    if (GetLabel(l, m.name)) { dups.push_back(m.name); continue; }
-    SetLabel(&l, m.name, m.value);
+    if (m.name == storage::kMetricNameLabel) continue;
+    if (m.type == storage::Matcher::Type::kEqual && !GetLabel(l, m.name)) SetLabel(&l, m.name, m.value);
+    else dropped.push_back(m.name);
   }
-  for (const auto& d : dups) SetLabel(&l, d, "");
+  for (const auto& d : dropped) SetLabel(&l, d, "");
   return MakeLabels(std::move(l));
 }
 
@@ -268,7 +269,8 @@ Result<EvalValue> CallFunction(const Node& n, std::vector<EvalValue>& args, int6
   out.type = ValueType::kVector;
   auto& math = MathFunctions();
   if (auto it = math.find(name); it != math.end()) return MapValues(args[0], it->second);
-  if (n.func->arg_types.size() > 0 && n.func->arg_types.back() == ValueType::kMatrix) {
+  if (std::find(n.func->arg_types.begin(), n.func->arg_types.end(), ValueType::kMatrix) !=
+      n.func->arg_types.end()) {
     return CallRangeFunction(n, args, t_ms);
   }
   if (name == "round") {

@@ -105,7 +105,7 @@ double VarianceOverTime(const RangeSeries& s) {
 
 Result<EvalValue> CallRangeFunction(const Node& n, std::vector<EvalValue>& args, int64_t t_ms) {
   const std::string name = n.func->name;
-  EvalValue& m = args.back();
+  EvalValue& m = args[name == "quantile_over_time" ? 1 : 0];
   EvalValue out;
   out.type = ValueType::kVector;
   if (name == "absent_over_time") {

@@ -19,7 +19,14 @@ const char* TypeName(ValueType t) {
   return "?";
 }
 
-bool IsAggregator(const std::string& s, AggOp* op) {
+std::string Lower(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsAggregator(const std::string& word, AggOp* op) {
+  const std::string s = Lower(word);
   static const struct { const char* n; AggOp op; } kAggs[] = {
       {"sum", AggOp::kSum}, {"avg", AggOp::kAvg}, {"min", AggOp::kMin}, {"max", AggOp::kMax},
       {"count", AggOp::kCount}, {"group", AggOp::kGroup}, {"stddev", AggOp::kStddev},
@@ -31,7 +38,8 @@ bool IsAggregator(const std::string& s, AggOp* op) {
   return false;
 }
 
-bool IsUnsupportedAggregator(const std::string& s) {
+bool IsUnsupportedAggregator(const std::string& word) {
+  const std::string s = Lower(word);
   return s == "limitk" || s == "limit_ratio";
 }
 
@@ -120,12 +128,14 @@ class Parser {
       case Tok::kLte: *op = BinOp::kLte; *prec = 3; return true;
       case Tok::kGtr: *op = BinOp::kGtr; *prec = 3; return true;
       case Tok::kGte: *op = BinOp::kGte; *prec = 3; return true;
-      case Tok::kIdent:
-        if (t.text == "and") { *op = BinOp::kAnd; *prec = 2; return true; }
-        if (t.text == "unless") { *op = BinOp::kUnless; *prec = 2; return true; }
-        if (t.text == "or") { *op = BinOp::kOr; *prec = 1; return true; }
-        if (t.text == "atan2") { *op = BinOp::kAtan2; *prec = 5; return true; }
+      case Tok::kIdent: {
+        const std::string w = Lower(t.text);
+        if (w == "and") { *op = BinOp::kAnd; *prec = 2; return true; }
+        if (w == "unless") { *op = BinOp::kUnless; *prec = 2; return true; }
+        if (w == "or") { *op = BinOp::kOr; *prec = 1; return true; }
+        if (w == "atan2") { *op = BinOp::kAtan2; *prec = 5; return true; }
         return false;
+      }
       default: return false;
     }
   }
@@ -170,14 +180,13 @@ class Parser {
   }
 
   Status ParseBinModifiers(Node* n) {
-    if (IsIdent("bool") && Peek().text == "bool") { Next(); n->return_bool = true; }
-    if (Peek().type == Tok::kIdent && (Peek().text == "on" || Peek().text == "ignoring")) {
+    if (IsIdent("bool")) { Next(); n->return_bool = true; }
+    if (IsIdent("on") || IsIdent("ignoring")) {
       n->has_matching = true;
-      n->matching_on = Next().text == "on";
+      n->matching_on = Lower(Next().text) == "on";
       SB_RETURN_IF_ERROR(ParseLabelList(&n->matching_labels));
-      if (Peek().type == Tok::kIdent &&
-          (Peek().text == "group_left" || Peek().text == "group_right")) {
-        n->card = Next().text == "group_left" ? Cardinality::kManyToOne : Cardinality::kOneToMany;
+      if (IsIdent("group_left") || IsIdent("group_right")) {
+        n->card = Lower(Next().text) == "group_left" ? Cardinality::kManyToOne : Cardinality::kOneToMany;
         if (Peek().type == Tok::kLParen) SB_RETURN_IF_ERROR(ParseLabelList(&n->include_labels));
       }
     }
@@ -317,7 +326,7 @@ class Parser {
         n = std::move(m);
         continue;
       }
-      if (t.type == Tok::kIdent && t.text == "offset") {
+      if (IsIdent("offset")) {
         size_t pos = Next().pos;
         Node* target = ModifierTarget(n.get());
         if (target == nullptr) {
@@ -335,7 +344,7 @@ class Parser {
         }
         if (target->at != AtKind::kNone) return Err(pos, "@ <timestamp> may not be set multiple times");
         if ((IsIdent("start") || IsIdent("end")) && Peek(1).type == Tok::kLParen) {
-          target->at = Peek().text == "start" ? AtKind::kStart : AtKind::kEnd;
+          target->at = IsIdent("start") ? AtKind::kStart : AtKind::kEnd;
           Next();
           Next();
           SB_RETURN_IF_ERROR(Expect(Tok::kRParen, "in @ modifier, expected \")\""));
@@ -413,8 +422,7 @@ class Parser {
     }
     AggOp agg;
     if (IsAggregator(word, &agg) &&
-        (Peek(1).type == Tok::kLParen || (Peek(1).type == Tok::kIdent &&
-                                          (Peek(1).text == "by" || Peek(1).text == "without")))) {
+        (Peek(1).type == Tok::kLParen || IsIdent("by", 1) || IsIdent("without", 1))) {
       return ParseAggregate(agg);
     }
     if (Peek(1).type == Tok::kLParen) {
@@ -430,7 +438,7 @@ class Parser {
     static const std::set<std::string> kKeywords = {"by", "without", "on", "ignoring",
                                                     "group_left", "group_right", "bool",
                                                     "offset", "and", "or", "unless", "atan2"};
-    if (kKeywords.count(word) || IsAggregator(word, &agg)) return Unexpected(t, "");
+    if (kKeywords.count(Lower(word)) || IsAggregator(word, &agg)) return Unexpected(t, "");
     Next();
     return ParseSelector(word, t.pos);
   }
@@ -494,7 +502,7 @@ class Parser {
     auto grouping = [&]() -> Status {
       if (n->has_grouping) return Unexpected(Peek(), "");
       n->has_grouping = true;
-      n->without = Next().text == "without";
+      n->without = Lower(Next().text) == "without";
       return ParseLabelList(&n->grouping);
     };
     if (IsIdent("by") || IsIdent("without")) SB_RETURN_IF_ERROR(grouping());
@@ -507,7 +515,7 @@ class Parser {
       if (Peek().type != Tok::kRParen) return Unexpected(Peek(), "in aggregation, expected \",\" or \")\"");
     }
     Next();
-    if (Peek().type == Tok::kIdent && (Peek().text == "by" || Peek().text == "without")) {
+    if (IsIdent("by") || IsIdent("without")) {
       SB_RETURN_IF_ERROR(grouping());
     }
     bool has_param = agg == AggOp::kTopk || agg == AggOp::kBottomk ||

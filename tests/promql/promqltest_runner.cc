@@ -84,8 +84,7 @@ Status ParseValues(const std::string& text, Seq* out) {
     std::string head = item;
     int64_t times = -1;
     if (x != std::string::npos && x + 1 < item.size() && x > 0 &&
-        std::isdigit(static_cast<unsigned char>(item[x + 1])) &&
-        !(x == 1 && item[0] == '0')) {
+        std::isdigit(static_cast<unsigned char>(item[x + 1]))) {
       head = item.substr(0, x);
       char* end;
       times = std::strtoll(item.c_str() + x + 1, &end, 10);
@@ -255,7 +254,7 @@ class Runner {
     queryable_.reset();
     store_.reset();
     storage::StoreOptions so;
-    so.path = opts_.work_dir + "/promqltest-" + std::to_string(++store_seq_) + ".db";
+    so.path = opts_.work_dir + "/" + name_ + "-" + std::to_string(++store_seq_) + ".db";
     so.synchronous = "OFF";
     SB_ASSIGN_OR_RETURN(store_, storage::Store::Open(so));
     queryable_ = std::make_unique<promql::StoreQueryable>(store_.get());
@@ -525,6 +524,7 @@ std::string SkippedFileReason(std::string_view f) {
   if (f == "extended_vectors.test") return "anchored/smoothed selectors are experimental";
   if (f == "duration_expression.test") return "duration expressions are experimental (promql-duration-expr)";
   if (f == "type_and_unit.test") return "type-and-unit labels are behind a feature flag";
+  if (f == "name_label_dropping.test") return "delayed name removal is behind a feature flag (promql-delayed-name-removal)";
   if (f == "start_timestamps.test") return "start timestamps (@st series) are behind a feature flag";
   return "";
 }
