@@ -63,13 +63,17 @@ struct Group {
   std::vector<double> values;     // quantile
 };
 
-LabelsPtr GroupLabels(const Node& n, const storage::Labels& l) {
+LabelsPtr GroupLabelsUncached(const Node& n, const storage::Labels& l) {
   storage::Labels out;
   for (const auto& lb : l) {
     bool listed = std::find(n.grouping.begin(), n.grouping.end(), lb.name) != n.grouping.end();
     if (n.without ? (!listed && lb.name != storage::kMetricNameLabel) : listed) out.push_back(lb);
   }
   return MakeLabels(std::move(out));
+}
+
+const LabelsPtr& GroupLabels(const Node& n, const LabelsPtr& l) {
+  return CurrentLabelCache().Labels(&n, l, nullptr, [&] { return GroupLabelsUncached(n, *l); });
 }
 
 // Heap order of topk (bottomk reversed): NaN always loses.
@@ -107,12 +111,12 @@ Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param) {
     if (!ok) return Status::InvalidArgument("invalid label name \"" + value_label + "\"");
   }
 
-  std::unordered_map<std::string, size_t> index;
+  std::unordered_map<std::string_view, size_t> index;
   std::vector<Group> groups;
   for (Sample& s : v) {
     LabelsPtr gl;
     if (op == AggOp::kCountValues) {
-      storage::Labels l = *GroupLabels(n, *s.labels);
+      storage::Labels l = *GroupLabels(n, s.labels);
       l.erase(std::remove_if(l.begin(), l.end(), [&](const storage::Label& x) { return x.name == value_label; }), l.end());
       auto pos = std::lower_bound(l.begin(), l.end(), value_label,
                                   [](const storage::Label& x, const std::string& y) { return x.name < y; });
@@ -122,9 +126,9 @@ Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param) {
       static const LabelsPtr kEmpty = MakeLabels({});
       gl = kEmpty;
     } else {
-      gl = GroupLabels(n, *s.labels);
+      gl = GroupLabels(n, s.labels);
     }
-    auto [it, inserted] = index.emplace(LabelsKey(*gl), groups.size());
+    auto [it, inserted] = index.emplace(CachedKey(gl), groups.size());
     if (inserted) {
       groups.emplace_back();
       Group& g = groups.back();

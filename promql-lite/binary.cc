@@ -14,7 +14,7 @@ bool ShouldDropName(BinOp op) { return !IsComparison(op) && !IsSetOp(op); }
 
 // The matching signature of a sample: the values of the on() labels, or of all labels but
 // the ignoring() ones and __name__.
-std::string Signature(const Node& n, const storage::Labels& l) {
+std::string SignatureUncached(const Node& n, const storage::Labels& l) {
   std::string k;
   if (n.matching_on) {
     for (const auto& name : n.matching_labels) {
@@ -41,7 +41,11 @@ std::string Signature(const Node& n, const storage::Labels& l) {
   return k;
 }
 
-LabelsPtr ResultLabels(const Node& n, const LabelsPtr& lhs, const LabelsPtr& rhs) {
+const std::string& Signature(const Node& n, const LabelsPtr& l) {
+  return CurrentLabelCache().String(&n, l, [&] { return SignatureUncached(n, *l); });
+}
+
+LabelsPtr ResultLabelsUncached(const Node& n, const LabelsPtr& lhs, const LabelsPtr& rhs) {
   bool drop_name = ShouldDropName(n.op) || n.return_bool;
   if (!drop_name && n.card != Cardinality::kOneToOne && n.include_labels.empty()) return lhs;
   storage::Labels out;
@@ -70,24 +74,28 @@ LabelsPtr ResultLabels(const Node& n, const LabelsPtr& lhs, const LabelsPtr& rhs
   return MakeLabels(std::move(out));
 }
 
+const LabelsPtr& ResultLabels(const Node& n, const LabelsPtr& lhs, const LabelsPtr& rhs) {
+  return CurrentLabelCache().Labels(&n, lhs, &rhs, [&] { return ResultLabelsUncached(n, lhs, rhs); });
+}
+
 Result<EvalValue> SetOp(const Node& n, EvalValue lhs, EvalValue rhs) {
   EvalValue out;
   out.type = ValueType::kVector;
   if (n.op == BinOp::kOr) {
-    std::unordered_set<std::string> left;
+    std::unordered_set<std::string_view> left;
     for (auto& s : lhs.vec) {
-      left.insert(Signature(n, *s.labels));
+      left.insert(Signature(n, s.labels));
       out.vec.push_back(std::move(s));
     }
     for (auto& s : rhs.vec) {
-      if (!left.count(Signature(n, *s.labels))) out.vec.push_back(std::move(s));
+      if (!left.count(Signature(n, s.labels))) out.vec.push_back(std::move(s));
     }
     return out;
   }
-  std::unordered_set<std::string> right;
-  for (const auto& s : rhs.vec) right.insert(Signature(n, *s.labels));
+  std::unordered_set<std::string_view> right;
+  for (const auto& s : rhs.vec) right.insert(Signature(n, s.labels));
   for (auto& s : lhs.vec) {
-    bool found = right.count(Signature(n, *s.labels)) > 0;
+    bool found = right.count(Signature(n, s.labels)) > 0;
     if (found == (n.op == BinOp::kAnd)) out.vec.push_back(std::move(s));
   }
   return out;
@@ -108,9 +116,9 @@ Result<EvalValue> VectorVector(const Node& n, EvalValue lhs, EvalValue rhs) {
   Vector& many = swap ? rhs.vec : lhs.vec;
   Vector& one = swap ? lhs.vec : rhs.vec;
   // The "one" side must have unique signatures.
-  std::unordered_map<std::string, const Sample*> one_by_sig;
+  std::unordered_map<std::string_view, const Sample*> one_by_sig;
   for (const auto& s : one) {
-    auto [it, inserted] = one_by_sig.emplace(Signature(n, *s.labels), &s);
+    auto [it, inserted] = one_by_sig.emplace(Signature(n, s.labels), &s);
     if (!inserted) {
       return Status::InvalidArgument(
           "found duplicate series for the match group " + MatchGroupString(n, *s.labels) +
@@ -121,10 +129,10 @@ Result<EvalValue> VectorVector(const Node& n, EvalValue lhs, EvalValue rhs) {
   }
   EvalValue out;
   out.type = ValueType::kVector;
-  std::unordered_set<std::string> matched;  // one-to-one: signatures already used
+  std::unordered_set<std::string_view> matched;  // one-to-one: signatures already used
   std::unordered_map<std::string, size_t> inserted;  // result labels -> index
   for (const auto& s : many) {
-    std::string sig = Signature(n, *s.labels);
+    const std::string& sig = Signature(n, s.labels);
     auto it = one_by_sig.find(sig);
     if (it == one_by_sig.end()) continue;
     const Sample& o = *it->second;
@@ -142,7 +150,7 @@ Result<EvalValue> VectorVector(const Node& n, EvalValue lhs, EvalValue rhs) {
       if (!keep) continue;
     }
     LabelsPtr labels = ResultLabels(n, s.labels, o.labels);
-    if (n.card != Cardinality::kOneToOne && !inserted.emplace(sig + '\xfd' + LabelsKey(*labels), 0).second) {
+    if (n.card != Cardinality::kOneToOne && !inserted.emplace(sig + '\xfd' + CachedKey(labels), 0).second) {
       return Status::InvalidArgument("multiple matches for labels: grouping labels must ensure unique matches");
     }
     out.vec.push_back(Sample{std::move(labels), v, s.t});

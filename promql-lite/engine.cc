@@ -82,6 +82,7 @@ Series ToSeries(Sample&& s) {
 
 Result<QueryResult> Engine::Instant(std::string_view expr, int64_t t_ms) {
   SB_ASSIGN_OR_RETURN(NodePtr root, Parse(expr));
+  ScopedLabelCache cache;
   Evaluator ev(q_, opts_, t_ms, t_ms, 0);
   SB_RETURN_IF_ERROR(ev.Preload(*root));
   SB_ASSIGN_OR_RETURN(EvalValue v, ev.Eval(*root, t_ms));
@@ -128,12 +129,13 @@ Result<QueryResult> Engine::Range(std::string_view expr, int64_t start_ms, int64
                                    (root->type == ValueType::kMatrix ? "range vector" : "string") +
                                    "\" for range query, must be Scalar or instant Vector");
   }
+  ScopedLabelCache cache;
   Evaluator ev(q_, opts_, start_ms, end_ms, step_ms);
   SB_RETURN_IF_ERROR(ev.Preload(*root));
   QueryResult r;
   r.value.type = ValueType::kMatrix;
   std::unordered_map<const storage::Labels*, size_t> by_ptr;
-  std::unordered_map<std::string, size_t> by_key;
+  std::unordered_map<std::string_view, size_t> by_key;
   std::vector<std::pair<LabelsPtr, std::vector<Point>>> acc;
   for (int64_t t = start_ms; t <= end_ms; t += step_ms) {
     SB_RETURN_IF_ERROR(ev.CheckDeadline("query execution"));
@@ -150,7 +152,7 @@ Result<QueryResult> Engine::Range(std::string_view expr, int64_t start_ms, int64
       if (pit != by_ptr.end()) {
         idx = pit->second;
       } else {
-        auto [kit, inserted] = by_key.emplace(LabelsKey(*s.labels), acc.size());
+        auto [kit, inserted] = by_key.emplace(CachedKey(s.labels), acc.size());
         idx = kit->second;
         if (inserted) acc.emplace_back(s.labels, std::vector<Point>{});
         // Remember the pointer only while the label set is kept alive by acc.

@@ -14,7 +14,27 @@ LabelsPtr MakeLabels(storage::Labels l) {
   return std::make_shared<const storage::Labels>(std::move(l));
 }
 
-LabelsPtr DropName(const LabelsPtr& l) {
+namespace {
+thread_local LabelCache* t_cache = nullptr;
+const char kDropNameTag = 0;
+const char kKeyTag = 0;
+}  // namespace
+
+LabelCache& CurrentLabelCache() {
+  if (t_cache != nullptr) return *t_cache;
+  thread_local LabelCache fallback;
+  if (fallback.size() > 100'000) fallback.Clear();
+  return fallback;
+}
+
+ScopedLabelCache::ScopedLabelCache() : prev_(t_cache) { t_cache = &cache_; }
+ScopedLabelCache::~ScopedLabelCache() { t_cache = prev_; }
+
+const std::string& CachedKey(const LabelsPtr& l) {
+  return CurrentLabelCache().String(&kKeyTag, l, [&] { return LabelsKey(*l); });
+}
+
+static LabelsPtr DropNameUncached(const LabelsPtr& l) {
   bool has = false;
   for (const auto& lb : *l) {
     if (lb.name == storage::kMetricNameLabel) { has = true; break; }
@@ -26,6 +46,10 @@ LabelsPtr DropName(const LabelsPtr& l) {
     if (lb.name != storage::kMetricNameLabel) out.push_back(lb);
   }
   return MakeLabels(std::move(out));
+}
+
+LabelsPtr DropName(const LabelsPtr& l) {
+  return CurrentLabelCache().Labels(&kDropNameTag, l, nullptr, [&] { return DropNameUncached(l); });
 }
 
 const std::string* GetLabel(const storage::Labels& l, const std::string& name) {
@@ -57,9 +81,10 @@ bool LabelsLess(const storage::Labels& a, const storage::Labels& b) {
 
 Status CheckNoDuplicates(const Vector& v) {
   if (v.size() < 2) return Status::OK();
-  std::unordered_set<std::string> seen;
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(v.size());
   for (const auto& s : v) {
-    if (!seen.insert(LabelsKey(*s.labels)).second) {
+    if (!seen.insert(CachedKey(s.labels)).second) {
       return Status::InvalidArgument("vector cannot contain metrics with the same labelset");
     }
   }
@@ -221,7 +246,7 @@ Result<EvalValue> Evaluator::EvalSubquery(const Node& n, int64_t t) {
     SB_RETURN_IF_ERROR(CheckDeadline("subquery evaluation"));
     SB_ASSIGN_OR_RETURN(EvalValue v, Eval(*n.args[0], ts));
     for (Sample& s : v.vec) {
-      auto [pos, inserted] = index.emplace(LabelsKey(*s.labels), out.mat.size());
+      auto [pos, inserted] = index.emplace(CachedKey(s.labels), out.mat.size());
       if (inserted) {
         out.mat.emplace_back();
         out.mat.back().labels = s.labels;

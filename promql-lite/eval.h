@@ -55,8 +55,76 @@ struct EvalValue {
   int64_t range_ms = 0;
 };
 
+// Per-query memo of label computations, keyed by label-set pointers. Loaded series keep
+// their LabelsPtr for the whole query, so across the steps of a range query the same
+// inputs give the same output pointers: no per-step label copies or key strings. Entries
+// hold their input pointers, so an address cannot be reused while it is a key.
+// Installed for the current thread by ScopedLabelCache (Engine does this per query).
+class LabelCache {
+ public:
+  // Memoized make(a, b) for (tag, a, b); b may be null.
+  template <typename F>
+  const LabelsPtr& Labels(const void* tag, const LabelsPtr& a, const LabelsPtr* b, F make) {
+    Entry& e = entries_[Key3{tag, a.get(), b ? b->get() : nullptr}];
+    if (!e.out) {
+      e.a = a;
+      if (b) e.b = *b;
+      e.out = make();
+    }
+    return e.out;
+  }
+  // Memoized string make() for (tag, a).
+  template <typename F>
+  const std::string& String(const void* tag, const LabelsPtr& a, F make) {
+    Entry& e = entries_[Key3{tag, a.get(), nullptr}];
+    if (!e.a) {
+      e.a = a;
+      e.str = make();
+    }
+    return e.str;
+  }
+  size_t size() const { return entries_.size(); }
+  void Clear() { entries_.clear(); }
+
+ private:
+  struct Key3 {
+    const void* tag;
+    const void* a;
+    const void* b;
+    bool operator==(const Key3&) const = default;
+  };
+  struct Hash {
+    size_t operator()(const Key3& k) const {
+      size_t h = std::hash<const void*>()(k.tag);
+      h = h * 31 + std::hash<const void*>()(k.a);
+      return h * 31 + std::hash<const void*>()(k.b);
+    }
+  };
+  struct Entry {
+    LabelsPtr a, b, out;
+    std::string str;
+  };
+  std::unordered_map<Key3, Entry, Hash> entries_;
+};
+
+// The current thread's cache (a bounded fallback when none is installed).
+LabelCache& CurrentLabelCache();
+class ScopedLabelCache {
+ public:
+  ScopedLabelCache();
+  ~ScopedLabelCache();
+  ScopedLabelCache(const ScopedLabelCache&) = delete;
+  ScopedLabelCache& operator=(const ScopedLabelCache&) = delete;
+
+ private:
+  LabelCache cache_;
+  LabelCache* prev_;
+};
+
 // Label helpers.
 LabelsPtr MakeLabels(storage::Labels l);
+// LabelsKey of *l, memoized in the current cache (valid while the cache lives).
+const std::string& CachedKey(const LabelsPtr& l);
 LabelsPtr DropName(const LabelsPtr& l);
 const std::string* GetLabel(const storage::Labels& l, const std::string& name);
 // A key identifying a label set (for maps).
