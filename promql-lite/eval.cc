@@ -240,6 +240,10 @@ Result<EvalValue> Evaluator::EvalSubquery(const Node& n, int64_t t) {
   out.range_end = T;
   out.range_ms = n.range_ms;
   int64_t first = (FloorDiv(T - n.range_ms, step) + 1) * step;
+  if ((T - first) / step + 1 > opts_.max_points_per_series * 100) {
+    return Status::ResourceExhausted("subquery would evaluate " + std::to_string((T - first) / step + 1) +
+                                     " steps, more than " + std::to_string(opts_.max_points_per_series * 100));
+  }
   std::map<std::string, size_t> index;
   int64_t total = 0;
   for (int64_t ts = first; ts <= T; ts += step) {

@@ -140,13 +140,25 @@ class Parser {
     }
   }
 
+  // Bounds recursion (and so the evaluator's, which follows the tree) on hostile input.
+  // A left-assoc chain like a+a+...+a is as deep as it is long; bound that too.
+  static constexpr int kMaxDepth = 256;
+  static constexpr int kMaxBinaryOps = 1000;
+
   Result<NodePtr> ParseExpr(int min_prec) {
+    if (++depth_ > kMaxDepth) {
+      return Err(Peek().pos, "expression nested too deeply (more than " + std::to_string(kMaxDepth) + " levels)");
+    }
+    struct Leave { int* d; ~Leave() { --*d; } } leave{&depth_};
     SB_ASSIGN_OR_RETURN(NodePtr lhs, ParseUnary());
     while (true) {
       BinOp op;
       int prec;
       if (!PeekBinOp(&op, &prec) || prec < min_prec) return lhs;
       size_t op_pos = Next().pos;
+      if (++binary_ops_ > kMaxBinaryOps) {
+        return Err(op_pos, "too many binary operators (more than " + std::to_string(kMaxBinaryOps) + ")");
+      }
       auto n = std::make_unique<Node>();
       n->kind = NodeKind::kBinary;
       n->pos = op_pos;
@@ -608,6 +620,8 @@ class Parser {
   std::string_view in_;
   std::vector<Token> toks_;
   size_t pos_ = 0;
+  int depth_ = 0;
+  int binary_ops_ = 0;
 };
 
 }  // namespace

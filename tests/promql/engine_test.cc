@@ -256,3 +256,60 @@ TEST(StoreQueryableTest, EvaluatesOverTheStore) {
 
 }  // namespace
 }  // namespace sb::promql
+
+namespace sb::promql {
+namespace {
+
+// Seeded random token soup: parse, format and evaluate must return, never crash.
+TEST(RobustnessTest, RandomQueriesNeverCrash) {
+  static const char* const kPieces[] = {
+      "up", "x", "{", "}", "(", ")", "[", "]", "5m", ":", "1m", ",", "job", "=", "=~", "!=",
+      "\"a\"", "'b'", "\".*\"", "+", "-", "*", "/", "%", "^", "==", ">", "bool", "and", "or",
+      "unless", "on", "ignoring", "group_left", "by", "without", "sum", "topk", "rate",
+      "label_replace", "count_values", "quantile", "offset", "@", "start()", "1", "0x1f",
+      "Inf", "NaN", "1e9", ".5", "#", "\n", "absent", "time()", "scalar", "vector",
+      "histogram_quantile", "[1h:]", "-1", "@ end()", "atan2", "clamp", "sort_desc"};
+  MemoryQueryable q;
+  std::vector<Point> pts;
+  for (int i = 0; i < 20; ++i) pts.push_back({i * 30'000, static_cast<double>(i % 7)});
+  q.Add(Series{{{"__name__", "up"}, {"job", "a"}}, pts});
+  q.Add(Series{{{"__name__", "x"}, {"job", "b"}}, pts});
+  Engine e(&q, EngineOptions{});
+  uint64_t seed = 12345;
+  auto next = [&seed]() { seed = seed * 6364136223846793005ULL + 1442695040888963407ULL; return seed >> 33; };
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string query;
+    int n = 1 + static_cast<int>(next() % 12);
+    for (int k = 0; k < n; ++k) {
+      query += kPieces[next() % (sizeof(kPieces) / sizeof(kPieces[0]))];
+      if (next() % 2) query += " ";
+    }
+    auto f = FormatQuery(query);
+    if (!f.ok()) {
+      EXPECT_FALSE(f.status().message().empty()) << query;
+      continue;
+    }
+    ++parsed;
+    // The canonical form parses again to the same canonical form.
+    auto again = FormatQuery(*f);
+    ASSERT_TRUE(again.ok()) << query << " -> " << *f << ": " << again.status().ToString();
+    EXPECT_EQ(*again, *f) << query;
+    (void)e.Instant(query, 300'000);
+    (void)e.Range(query, 0, 600'000, 60'000);
+  }
+  EXPECT_GT(parsed, 100);  // the soup does produce valid queries
+}
+
+TEST(RobustnessTest, DeepNestingAndLongChainsAreErrors) {
+  EXPECT_FALSE(FormatQuery(std::string(100'000, '(') + "1" + std::string(100'000, ')')).ok());
+  std::string chain = "1";
+  for (int i = 0; i < 100'000; ++i) chain += "+1";
+  auto r = FormatQuery(chain);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("too many binary operators"), std::string::npos);
+  EXPECT_FALSE(FormatQuery(std::string(100'000, '-') + "1").ok());
+}
+
+}  // namespace
+}  // namespace sb::promql
