@@ -9,6 +9,7 @@
 
 #include "common/duration.h"
 #include "common/log.h"
+#include "bridge/recommendations_service.h"
 
 namespace sb::bridge {
 namespace {
@@ -99,6 +100,15 @@ Status App::Start() {
     store_ = std::move(store).value();
   }
   // API modules: each registers its paths here, before the server starts.
+  {  // base-image recommendations: rescans report sources, serves JSON and metrics
+    recommendations_ = std::make_shared<RecommendationsService>(
+        server_->io_context(), *work_, options_.clock, store_.get(),
+        store_ ? (std::filesystem::path(options_.storage_path) / "bridge.db").string() : std::string());
+    SB_RETURN_IF_ERROR(recommendations_->Start(cfg->recommendations));
+    auto service = recommendations_;
+    RegisterApi(kRecommendationsApiPath, [service](const Request& req) { return service->HandleApi(req); });
+    RegisterApi(kRecommendationsMetricsPath, [service](const Request& req) { return service->HandleMetrics(req); });
+  }
   SB_RETURN_IF_ERROR(server_->Start());
   Apply(*cfg);
   {
@@ -140,6 +150,7 @@ void App::Stop() {
   }
   ready_ = false;
   for (auto& [k, t] : targets) t->Stop();
+  if (recommendations_) recommendations_->Stop();
   if (work_) work_->join();
   if (server_) server_->Stop();
   store_.reset();
@@ -237,6 +248,7 @@ Status App::Reload() {
     if (stopped_) return Status::Unavailable("the bridge is stopping");
   }
   Apply(*cfg);
+  if (recommendations_) recommendations_->Reconfigure(cfg->recommendations);
   {
     std::lock_guard<std::mutex> lock(mu_);
     reloads_ok_++;

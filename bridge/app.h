@@ -29,6 +29,8 @@
 
 namespace sb::bridge {
 
+class RecommendationsService;  // bridge/recommendations_service.h
+
 struct AppOptions {
   // The configuration file (--config.file). Re-read on reload.
   std::string config_file;
@@ -99,6 +101,7 @@ class App final : public RouterContext {
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<asio::thread_pool> work_;
   std::unique_ptr<storage::Store> store_;  // null without --storage.path
+  std::shared_ptr<RecommendationsService> recommendations_;  // base-image recommendations (issue 6)
   SelfMetrics metrics_;
   std::atomic<std::shared_ptr<const RouteTable>> routes_;
   std::atomic<bool> ready_{false};

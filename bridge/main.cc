@@ -18,6 +18,7 @@
 #include "bridge/app.h"
 #include "bridge/demo.h"
 #include "bridge/tsdb_command.h"
+#include "bridge/recommendations_command.h"
 #include "common/log.h"
 #include "config/config.h"
 
@@ -31,6 +32,8 @@ constexpr const char* kUsage = R"(usage: scout-bridge [flags]
        scout-bridge tsdb analyze [--storage.path=DIR] [--limit=N]
        scout-bridge tsdb dump [--storage.path=DIR] [--match=SELECTOR ...] [--start=TIME] [--end=TIME]
        scout-bridge tsdb import --format=openmetrics FILE [--storage.path=DIR]
+       scout-bridge recommendations ingest PATH|s3://BUCKET[/PREFIX] [--storage.path=DIR] [--s3.endpoint=URL]
+       scout-bridge recommendations export --format=cypher|json [--storage.path=DIR]
 
 Scrapes slow, cached Prometheus exporters (Docker Scout's first of all) on a polite schedule
 and re-serves their data at a fast, drop-in scrape endpoint.
@@ -197,6 +200,7 @@ int main(int argc, char** argv) {
     return CheckConfig(argc, argv);
   }
   if (argc >= 2 && std::strcmp(argv[1], "tsdb") == 0) return sb::bridge::TsdbCommand(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "recommendations") == 0) return sb::bridge::RecommendationsCommand(argc, argv);
   bool demo = argc >= 2 && std::strcmp(argv[1], "demo") == 0;
   Flags flags;
   std::string err;

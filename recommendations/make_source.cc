@@ -1,11 +1,30 @@
 #include "recommendations/make_source.h"
 
+#include <cstdlib>
+
 #include "recommendations/directory_source.h"
 #if SB_HAVE_S3_SOURCE
 #include "recommendations/s3_source.h"
 #endif
 
 namespace sb::recommendations {
+
+namespace {
+std::string Env(const char* a, const char* b) {
+  for (const char* name : {a, b}) {
+    const char* v = std::getenv(name);
+    if (v && *v) return v;
+  }
+  return "";
+}
+}  // namespace
+
+SourceSettings SourceSettingsFromEnv() {
+  SourceSettings s;
+  s.s3_endpoint = Env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+  s.s3_region = Env("AWS_REGION", "AWS_DEFAULT_REGION");
+  return s;
+}
 
 Result<std::unique_ptr<ReportSource>> MakeSource(const std::string& spec, const SourceSettings& settings) {
   if (spec.empty()) return Status::InvalidArgument("recommendations source: empty path");

@@ -21,6 +21,11 @@ struct SourceSettings {
   bool s3_path_style = false;
 };
 
+// Defaults from the environment, as the AWS CLI reads them: AWS_ENDPOINT_URL_S3 (else
+// AWS_ENDPOINT_URL) and AWS_REGION (else AWS_DEFAULT_REGION). The profile is left to the
+// credential lookup (AWS_PROFILE).
+SourceSettings SourceSettingsFromEnv();
+
 // Errors: InvalidArgument for an empty spec or a bad s3:// URL (naming it); Unimplemented
 // for s3:// in a build without the S3 source.
 Result<std::unique_ptr<ReportSource>> MakeSource(const std::string& spec, const SourceSettings& settings = {});

@@ -67,6 +67,9 @@ Result<std::unique_ptr<Scanner>> Scanner::Open(const Options& options) {
     if (std::find(s->order_.begin(), s->order_.end(), row.source) == s->order_.end()) s->order_.push_back(row.source);
     s->files_[row.source][row.name] = std::move(e);
   }
+  SB_ASSIGN_OR_RETURN(Graph stored, s->store_->LoadGraph());
+  s->nodes_ = stored.nodes.size();
+  s->edges_ = stored.edges.size();
   ScanSummary unused;
   s->Publish(s->order_, 0, &unused, /*write_graph=*/false);
   return s;
@@ -91,15 +94,16 @@ void Scanner::Publish(const std::vector<std::string>& order, int64_t now_ms, Sca
   summary->reports = reports.size();
   if (write_graph) {
     Graph g = BuildGraph(reports);
-    summary->nodes = g.nodes.size();
-    summary->edges = g.edges.size();
+    nodes_ = g.nodes.size();
+    edges_ = g.edges.size();
     Status s = store_->ReplaceGraph(g, now_ms);
     if (!s.ok() && summary->store_status.ok()) summary->store_status = s;
   }
   view_.store(std::move(view));
 }
 
-ScanSummary Scanner::Scan(const std::vector<ReportSource*>& sources, const ProgressFn& progress) {
+ScanSummary Scanner::Scan(const std::vector<ReportSource*>& sources, const ProgressFn& progress,
+                          bool keep_other_sources) {
   const int64_t start_ms = options_.clock->NowMs();
   ScanSummary summary;
   std::vector<FileRow> changed;
@@ -172,6 +176,11 @@ ScanSummary Scanner::Scan(const std::vector<ReportSource*>& sources, const Progr
     }
     summary.sources.push_back(std::move(result));
   }
+  if (keep_other_sources) {
+    for (const auto& [source, unused] : files_) {
+      if (std::find(order.begin(), order.end(), source) == order.end()) order.push_back(source);
+    }
+  }
   // Sources no longer configured.
   for (auto it = files_.begin(); it != files_.end();) {
     if (std::find(order.begin(), order.end(), it->first) != order.end()) {
@@ -192,6 +201,8 @@ ScanSummary Scanner::Scan(const std::vector<ReportSource*>& sources, const Progr
     auto view = View();
     summary.reports = view ? view->reports.size() : 0;
   }
+  summary.nodes = nodes_;
+  summary.edges = edges_;
   summary.duration_ms = options_.clock->NowMs() - start_ms;
   if (!summary.store_status.ok()) {
     LogError("recommendations: cannot write the recommendation tables", {{"error", summary.store_status.ToString()}});

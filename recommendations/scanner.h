@@ -78,7 +78,10 @@ class Scanner {
   // Opens the tables and loads the previous state (re-parsing stored report texts).
   static Result<std::unique_ptr<Scanner>> Open(const Options& options);
 
-  ScanSummary Scan(const std::vector<ReportSource*>& sources, const ProgressFn& progress = {});
+  // Scans `sources` (in order). Reports of sources not in the list are dropped, unless
+  // keep_other_sources (the CLI's one-off ingest of one source keeps the rest).
+  ScanSummary Scan(const std::vector<ReportSource*>& sources, const ProgressFn& progress = {},
+                   bool keep_other_sources = false);
 
   std::shared_ptr<const ScanView> View() const { return view_.load(); }
   GraphStore& graph_store() { return *store_; }
@@ -96,6 +99,7 @@ class Scanner {
   std::unique_ptr<GraphStore> store_;
   std::map<std::string, std::map<std::string, Entry>> files_;  // source -> name -> entry
   std::vector<std::string> order_;  // source order of the last scan
+  size_t nodes_ = 0, edges_ = 0;    // of the stored graph
   std::atomic<std::shared_ptr<const ScanView>> view_;
 };
 

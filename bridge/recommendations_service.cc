@@ -1,0 +1,111 @@
+#include "bridge/recommendations_service.h"
+
+#include "common/log.h"
+#include "recommendations/api.h"
+#include "recommendations/make_source.h"
+#include "recommendations/metrics.h"
+
+namespace sb::bridge {
+namespace rec = sb::recommendations;
+
+RecommendationsService::RecommendationsService(asio::io_context& io, asio::thread_pool& work, Clock* clock,
+                                               storage::Store* store, std::string db_path)
+    : io_(io), work_(work), clock_(clock), store_(store), db_path_(std::move(db_path)), timer_(io) {}
+
+Status RecommendationsService::Start(const config::RecommendationsConfig& config) {
+  auto scanner = rec::Scanner::Open({db_path_.empty() ? ":memory:" : db_path_, clock_});
+  if (!scanner.ok()) return scanner.status().Annotate("opening the recommendation tables");
+  scanner_ = std::move(scanner).value();
+  Reconfigure(config);
+  Arm(std::chrono::milliseconds(0));
+  return Status::OK();
+}
+
+void RecommendationsService::Reconfigure(const config::RecommendationsConfig& config) {
+  std::lock_guard<std::mutex> lock(mu_);
+  specs_ = config.sources;
+  interval_ = std::chrono::duration_cast<std::chrono::milliseconds>(config.scan_interval);
+  if (interval_ < std::chrono::seconds(1)) interval_ = std::chrono::seconds(1);
+}
+
+void RecommendationsService::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+  }
+  asio::post(io_, [self = shared_from_this()] { self->timer_.cancel(); });
+}
+
+void RecommendationsService::Arm(std::chrono::milliseconds wait) {
+  asio::post(io_, [self = shared_from_this(), wait] {
+    self->timer_.expires_after(wait);
+    self->timer_.async_wait([self](const error_code& ec) {
+      if (ec) return;  // cancelled
+      asio::post(self->work_, [self] { self->RunScan(); });
+    });
+  });
+}
+
+void RecommendationsService::RunScan() {
+  std::vector<std::string> specs;
+  std::chrono::milliseconds interval;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_ || scanning_) return;
+    scanning_ = true;
+    specs = specs_;
+    interval = interval_;
+  }
+  if (!specs.empty()) {
+    std::vector<std::unique_ptr<rec::ReportSource>> owned;
+    std::vector<rec::ReportSource*> sources;
+    rec::SourceSettings settings = rec::SourceSettingsFromEnv();
+    for (const auto& spec : specs) {
+      auto source = rec::MakeSource(spec, settings);
+      if (!source.ok()) {
+        LogWarn("recommendations: bad source", {{"source", spec}, {"error", source.status().ToString()}});
+        continue;
+      }
+      sources.push_back(source->get());
+      owned.push_back(std::move(source).value());
+    }
+    rec::ScanSummary summary = scanner_->Scan(sources);
+    if (summary.ok()) {
+      LogInfo("recommendations scan", {{"summary", summary.ToString()}});
+    } else {
+      LogWarn("recommendations scan", {{"summary", summary.ToString()}});
+    }
+    auto view = scanner_->View();
+    if (store_ && view) {
+      Status s = store_->AppendFetch(rec::kMetricsTargetKey, clock_->NowMs(), rec::ToSeriesSamples(view->metrics),
+                                     view->metrics_text);
+      if (!s.ok()) LogWarn("recommendations: storing metrics failed", {{"error", s.ToString()}});
+    }
+  }
+  bool stopped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    scanning_ = false;
+    stopped = stopped_;
+  }
+  if (!stopped) Arm(interval);
+}
+
+Response RecommendationsService::HandleMetrics(const Request& req) const {
+  auto view = scanner_ ? scanner_->View() : nullptr;
+  std::shared_ptr<const std::string> body =
+      view ? std::shared_ptr<const std::string>(view, &view->metrics_text) : std::make_shared<const std::string>();
+  return MakeResponse(req.version(), http::status::ok, "text/plain; version=0.0.4; charset=utf-8", std::move(body));
+}
+
+Response RecommendationsService::HandleApi(const Request& req) const {
+  std::string_view target(req.target().data(), req.target().size());
+  size_t q = target.find('?');
+  std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  auto view = scanner_ ? scanner_->View() : nullptr;
+  rec::ApiAnswer a = rec::RecommendationsApi(view.get(), query);
+  return MakeResponse(req.version(), static_cast<http::status>(a.http_status), "application/json",
+                      std::make_shared<const std::string>(std::move(a.body)));
+}
+
+}  // namespace sb::bridge
