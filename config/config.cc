@@ -300,10 +300,25 @@ Status ParseScrapeConfig(const MapView& m, const GlobalConfig& g, ScrapeConfig* 
 Status ParseRecommendations(const MapView& top, RecommendationsConfig* r) {
   SB_ASSIGN_OR_RETURN(MapView m, MapView::Open(top.src(), top.Get("recommendations"),
                                                "recommendations",
-                                               KeySet{{"sources", "scan_interval"}}));
+                                               KeySet{{"sources", "scan_interval", "s3"}}));
   SB_RETURN_IF_ERROR(m.StringList("sources", &r->sources));
   SB_RETURN_IF_ERROR(m.Dur("scan_interval", &r->scan_interval));
   if (r->scan_interval.count() <= 0) return m.ValueError("scan_interval", "must be > 0");
+  SB_ASSIGN_OR_RETURN(MapView s3, MapView::Open(m.src(), m.Get("s3"), m.Child("s3"),
+                                                KeySet{{"endpoint", "region", "profile", "path_style"}}));
+  SB_RETURN_IF_ERROR(s3.String("endpoint", &r->s3.endpoint));
+  SB_RETURN_IF_ERROR(s3.String("region", &r->s3.region));
+  SB_RETURN_IF_ERROR(s3.String("profile", &r->s3.profile));
+  SB_RETURN_IF_ERROR(s3.Bool("path_style", &r->s3.path_style));
+  const std::string& ep = r->s3.endpoint;
+  if (ep.find('@') != std::string::npos) {  // never echo it: it may hold a password
+    return s3.KeyError("endpoint", "must not contain user info (credentials come from the AWS "
+                                   "environment variables or the shared credentials file)");
+  }
+  if (!ep.empty() && ep.rfind("http://", 0) != 0 && ep.rfind("https://", 0) != 0) {
+    return s3.ValueError("endpoint", "must start with http:// or https://");
+  }
+  if (r->s3.region.empty()) return s3.ValueError("region", "must not be empty");
   return Status::OK();
 }
 

@@ -221,10 +221,24 @@ struct RemoteWriteConfig : HttpClientConfig {
   bool operator==(const RemoteWriteConfig&) const = default;
 };
 
+// `recommendations.s3:` settings used by every s3:// source (see docs/s3.md).
+// Credentials are not here: they come from the AWS environment variables or the shared
+// credentials file (recommendations/aws_credentials.h).
+struct RecommendationsS3Config {
+  std::string endpoint;               // "" = AWS itself; else "http[s]://host[:port]" of an
+                                      // S3-compatible store (MinIO, Ceph, s3rver...).
+  std::string region = "us-east-1";   // Signing region (and the AWS host name).
+  std::string profile;                // Shared-credentials profile; "" = AWS_ACCESS_KEY_ID...
+                                      // from the environment, else AWS_PROFILE or "default".
+  bool path_style = false;            // host/bucket/key instead of bucket.host/key.
+  bool operator==(const RecommendationsS3Config&) const = default;
+};
+
 // `recommendations:` block (bridge-only; placeholder for the reports feature).
 struct RecommendationsConfig {
   std::vector<std::string> sources;                      // Directories or s3:// URLs.
   Duration scan_interval = std::chrono::minutes(10);     // Default 10m.
+  RecommendationsS3Config s3;                            // For the s3:// sources.
   bool operator==(const RecommendationsConfig&) const = default;
 };
 

@@ -295,6 +295,12 @@ std::string DumpConfig(const Config& c) {
   o.e << YAML::Key << "recommendations" << YAML::Value << YAML::BeginMap;
   o.StrList("sources", c.recommendations.sources);
   o.Dur("scan_interval", c.recommendations.scan_interval);
+  o.e << YAML::Key << "s3" << YAML::Value << YAML::BeginMap;
+  o.Str("endpoint", c.recommendations.s3.endpoint);
+  o.Str("region", c.recommendations.s3.region);
+  o.Str("profile", c.recommendations.s3.profile);
+  o.Val("path_style", c.recommendations.s3.path_style);
+  o.e << YAML::EndMap;
   o.e << YAML::EndMap;
   o.e << YAML::EndMap;
   return std::string(o.e.c_str()) + "\n";

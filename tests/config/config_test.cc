@@ -565,5 +565,43 @@ TEST(ConfigTest, WrongShapesAreRejected) {
               HasSubstr("2:15: expected a string (got a sequence) for key \"job_name\""));
 }
 
+TEST(ConfigTest, RecommendationsS3SettingsParseDumpAndRoundTrip) {
+  Config c = MustParse(R"(recommendations:
+  sources: [s3://reports/ci/]
+  s3:
+    endpoint: http://127.0.0.1:4568
+    region: eu-west-1
+    profile: ci
+    path_style: true
+)");
+  EXPECT_EQ(c.recommendations.s3.endpoint, "http://127.0.0.1:4568");
+  EXPECT_EQ(c.recommendations.s3.region, "eu-west-1");
+  EXPECT_EQ(c.recommendations.s3.profile, "ci");
+  EXPECT_TRUE(c.recommendations.s3.path_style);
+  Config defaults = MustParse("recommendations:\n  sources: [s3://reports]\n");
+  EXPECT_EQ(defaults.recommendations.s3.endpoint, "");
+  EXPECT_EQ(defaults.recommendations.s3.region, "us-east-1");
+  EXPECT_FALSE(defaults.recommendations.s3.path_style);
+  std::string dump = DumpConfig(c);
+  EXPECT_THAT(dump, HasSubstr("endpoint: http://127.0.0.1:4568"));
+  Result<Config> back = ParseConfig(dump, "dump.yml");
+  ASSERT_OK(back);
+  EXPECT_EQ(back->recommendations, c.recommendations) << dump;
+}
+
+TEST(ConfigTest, RecommendationsS3BadSettingsNameTheKeyAndLine) {
+  auto err = [](const std::string& s3_block) {
+    return ParseConfig("recommendations:\n  s3:\n" + s3_block, "p.yml").status().message();
+  };
+  EXPECT_THAT(err("    endpoint: ftp://x\n"), HasSubstr("p.yml:3:15: "));
+  EXPECT_THAT(err("    endpoint: ftp://x\n"), HasSubstr("must start with http:// or https://"));
+  EXPECT_THAT(err("    bucket: x\n"), HasSubstr("\"bucket\""));
+  EXPECT_THAT(err("    path_style: maybe\n"), HasSubstr("path_style"));
+  EXPECT_THAT(err("    region: \"\"\n"), HasSubstr("must not be empty"));
+  std::string userinfo = err("    endpoint: http://key:hunter2@127.0.0.1:9000\n");
+  EXPECT_THAT(userinfo, HasSubstr("must not contain user info"));
+  EXPECT_THAT(userinfo, Not(HasSubstr("hunter2")));
+}
+
 }  // namespace
 }  // namespace sb::config
