@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "common/duration.h"
 
 namespace sb::promql {
 
@@ -83,7 +82,26 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
-std::string Dur(int64_t ms) { return FormatDuration(std::chrono::milliseconds(ms)); }
+// model.Duration's String(): years and weeks only when exact ("90d", not "12w6d").
+std::string Dur(int64_t ms) {
+  if (ms == 0) return "0s";
+  std::string out;
+  auto unit = [&](const char* name, int64_t mult, bool exact) {
+    if (exact && ms % mult != 0) return;
+    if (int64_t v = ms / mult; v > 0) {
+      out += std::to_string(v) + name;
+      ms -= v * mult;
+    }
+  };
+  unit("y", 365LL * 86400000, true);
+  unit("w", 7LL * 86400000, true);
+  unit("d", 86400000, false);
+  unit("h", 3600000, false);
+  unit("m", 60000, false);
+  unit("s", 1000, false);
+  unit("ms", 1, false);
+  return out;
+}
 
 std::string Modifiers(const Node& n) {
   std::string out;
@@ -106,7 +124,7 @@ std::string SelectorBody(const Node& n) {
   if (!n.specs.empty()) {
     out += "{";
     for (size_t i = 0; i < n.specs.size(); ++i) {
-      if (i) out += ", ";
+      if (i) out += ",";
       static const char* const kOps[] = {"=", "!=", "=~", "!~"};
       out += n.specs[i].name + kOps[static_cast<int>(n.specs[i].type)] + Quote(n.specs[i].value);
     }

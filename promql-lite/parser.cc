@@ -102,6 +102,24 @@ class Parser {
     }
   }
   Status Unexpected(const Token& t, const std::string& context) const {
+    if (t.type == Tok::kEOF) {
+      // As Prometheus's lexer: name the bracket left open.
+      int paren = 0, bracket = 0, brace = 0;
+      for (const Token& x : toks_) {
+        switch (x.type) {
+          case Tok::kLParen: ++paren; break;
+          case Tok::kRParen: --paren; break;
+          case Tok::kLBracket: ++bracket; break;
+          case Tok::kRBracket: --bracket; break;
+          case Tok::kLBrace: ++brace; break;
+          case Tok::kRBrace: --brace; break;
+          default: break;
+        }
+      }
+      if (brace > 0) return Err(t.pos, "unexpected end of input inside braces");
+      if (bracket > 0) return Err(t.pos, "unclosed left bracket");
+      if (paren > 0) return Err(t.pos, "unclosed left parenthesis");
+    }
     std::string msg = "unexpected " + Describe(t);
     if (!context.empty()) msg += " " + context;
     return Err(t.pos, msg);
@@ -165,9 +183,10 @@ class Parser {
       n->op = op;
       SB_RETURN_IF_ERROR(ParseBinModifiers(n.get()));
       SB_ASSIGN_OR_RETURN(NodePtr rhs, ParseExpr(op == BinOp::kPow ? prec : prec + 1));
+      n->pos = lhs->pos;  // Prometheus reports binary-expression errors at its start
       n->args.push_back(std::move(lhs));
       n->args.push_back(std::move(rhs));
-      SB_RETURN_IF_ERROR(CheckBinary(n.get()));
+      SB_RETURN_IF_ERROR(CheckBinary(n.get(), op_pos));
       lhs = std::move(n);
     }
   }
@@ -205,7 +224,7 @@ class Parser {
     return Status::OK();
   }
 
-  Status CheckBinary(Node* n) {
+  Status CheckBinary(Node* n, size_t op_pos) {
     const Node& l = *n->args[0];
     const Node& r = *n->args[1];
     auto ok_type = [](ValueType t) { return t == ValueType::kScalar || t == ValueType::kVector; };
@@ -217,7 +236,7 @@ class Parser {
       return Err(n->pos, "bool modifier can only be used on comparison operators");
     }
     if (IsComparison(n->op) && both_scalar && !n->return_bool) {
-      return Err(n->pos, "comparisons between scalars must use BOOL modifier");
+      return Err(op_pos, "comparisons between scalars must use BOOL modifier");
     }
     if (IsSetOp(n->op)) {
       if (l.type == ValueType::kScalar || r.type == ValueType::kScalar) {
@@ -492,13 +511,6 @@ class Parser {
       if (want != got) {
         return Err(n->args[i]->pos, std::string("expected type ") + TypeName(want) +
                                         " in call to function " + fname + ", got " + TypeName(got));
-      }
-    }
-    if (std::string(f->name) == "label_replace" || std::string(f->name) == "label_join") {
-      // Destination label names are checked at parse time, as Prometheus does.
-      const Node& dst = *n->args[1];
-      if (dst.kind == NodeKind::kString && !IsValidLabelName(dst.str)) {
-        return Err(dst.pos, "invalid destination label name in " + std::string(f->name) + "(): " + dst.str);
       }
     }
     return n;

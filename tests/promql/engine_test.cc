@@ -60,11 +60,15 @@ TEST(ParserTest, ParseErrorsCarryLineAndColumn) {
   auto r = FormatQuery("sum(foo");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(r.status().message().rfind("1:8: parse error: unexpected end of input", 0), 0u) << r.status().message();
+  EXPECT_EQ(r.status().message(), "1:8: parse error: unclosed left parenthesis");
 
   r = FormatQuery("foo +\n  )");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message().rfind("2:3: parse error:", 0), 0u) << r.status().message();
+
+  r = FormatQuery("foo{a=\"b\"");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "1:10: parse error: unexpected end of input inside braces");
 
   r = FormatQuery("foo{a=\"b}");
   ASSERT_FALSE(r.ok());
@@ -98,6 +102,9 @@ TEST(FormatQueryTest, PrintsPrometheusCanonicalForm) {
   EXPECT_EQ(f("topk(3, x) > bool 1e6"), "topk(3, x) > bool 1e+06");
   EXPECT_EQ(f("-2^2"), "-2 ^ 2");
   EXPECT_EQ(f("  up  # comment"), "up");
+  EXPECT_EQ(f("{__name__=\"x\", a=~\"b|c\"}"), "{__name__=\"x\",a=~\"b|c\"}");
+  EXPECT_EQ(f("avg_over_time(x[1y2w])"), "avg_over_time(x[379d])");  // y and w only when exact
+  EXPECT_EQ(f("x[2w] offset 1y"), "x[2w] offset 1y");
 }
 
 TEST(ParseSeriesSelectorTest, ReturnsTheMatchersOfAPlainSelector) {
