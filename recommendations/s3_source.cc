@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bridge/http_client.h"
+#include "config/config.h"
 #include "common/strings.h"
 #include "recommendations/s3_xml.h"
 #include "recommendations/sigv4.h"
@@ -332,6 +333,30 @@ Result<S3SourceOptions> ParseS3Url(std::string_view url) {
   S3SourceOptions o;
   o.bucket = std::string(bucket);
   if (slash != std::string_view::npos) o.prefix = std::string(rest.substr(slash + 1));
+  return o;
+}
+
+Result<S3SourceOptions> S3OptionsFromConfig(std::string_view url,
+                                            const config::RecommendationsS3Config& s3) {
+  SB_ASSIGN_OR_RETURN(S3SourceOptions o, ParseS3Url(url));
+  o.endpoint = s3.endpoint;
+  o.region = s3.region;
+  o.profile = s3.profile;
+  o.path_style = s3.path_style;
+  return o;
+}
+
+Result<S3SourceOptions> S3OptionsFromEnvironment(std::string_view url, const EnvLookup& env) {
+  SB_ASSIGN_OR_RETURN(S3SourceOptions o, ParseS3Url(url));
+  auto first = [&](const char* a, const char* b) -> std::optional<std::string> {
+    for (const char* name : {a, b}) {
+      std::optional<std::string> v = env(name);
+      if (v && !v->empty()) return v;
+    }
+    return std::nullopt;
+  };
+  if (auto ep = first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")) o.endpoint = *ep;
+  if (auto region = first("AWS_REGION", "AWS_DEFAULT_REGION")) o.region = *region;
   return o;
 }
 

@@ -40,6 +40,10 @@
 #include "recommendations/aws_credentials.h"
 #include "recommendations/source.h"
 
+namespace sb::config {
+struct RecommendationsS3Config;
+}
+
 namespace sb::recommendations {
 
 struct S3SourceOptions {
@@ -66,6 +70,19 @@ struct S3SourceOptions {
 // all). Other options keep their defaults. InvalidArgument names what is wrong:
 // "s3 url \"s3:/x\": must start with s3://", "...: bad bucket name \"A!\"".
 Result<S3SourceOptions> ParseS3Url(std::string_view url);
+
+// ParseS3Url(url), then the endpoint, region, profile and path_style of the config's
+// `recommendations.s3` block (config/config.h). For the s3:// entries of
+// `recommendations.sources`.
+Result<S3SourceOptions> S3OptionsFromConfig(std::string_view url,
+                                            const config::RecommendationsS3Config& s3);
+
+// ParseS3Url(url), then the AWS CLI's environment variables: the endpoint from
+// AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL; the region from AWS_REGION, else
+// AWS_DEFAULT_REGION. For the command line (`recommendations ingest s3://...`), which has
+// no config file. (The profile needs no copy: the credential lookup reads AWS_PROFILE.)
+Result<S3SourceOptions> S3OptionsFromEnvironment(std::string_view url,
+                                                 const EnvLookup& env = ProcessEnvironment());
 
 // Checks the options (bucket name, endpoint URL, region, timeout) and returns a source.
 // No request is made and no credentials are read until List()/Read().

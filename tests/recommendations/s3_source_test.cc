@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "bridge/http_server.h"
+#include "config/config.h"
 #include "recommendations/s3_xml.h"
 #include "recommendations/sigv4.h"
 #include "tests/testing/testing.h"
@@ -415,6 +416,49 @@ TEST(S3UrlTest, ParsesBucketAndPrefix) {
   auto bare = ParseS3Url("s3://my-reports");
   ASSERT_TRUE(bare.ok());
   EXPECT_EQ(bare->prefix, "");
+}
+
+TEST(S3UrlTest, ConfigBlockSuppliesEndpointRegionProfileAndPathStyle) {
+  config::RecommendationsS3Config s3;
+  s3.endpoint = "http://127.0.0.1:4568";
+  s3.region = "eu-west-1";
+  s3.profile = "ci";
+  s3.path_style = true;
+  auto o = S3OptionsFromConfig("s3://reports/ci/", s3);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->bucket, "reports");
+  EXPECT_EQ(o->prefix, "ci/");
+  EXPECT_EQ(o->endpoint, "http://127.0.0.1:4568");
+  EXPECT_EQ(o->region, "eu-west-1");
+  EXPECT_EQ(o->profile, "ci");
+  EXPECT_TRUE(o->path_style);
+  EXPECT_FALSE(S3OptionsFromConfig("/srv/reports", s3).ok());
+}
+
+TEST(S3UrlTest, EnvironmentSuppliesEndpointAndRegionAsTheAwsCliReadsThem) {
+  std::map<std::string, std::string> vars = {{"AWS_ENDPOINT_URL", "http://127.0.0.1:1"},
+                                             {"AWS_ENDPOINT_URL_S3", "http://127.0.0.1:2"},
+                                             {"AWS_DEFAULT_REGION", "eu-north-1"}};
+  EnvLookup env = [&](const std::string& n) -> std::optional<std::string> {
+    auto it = vars.find(n);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+  auto o = S3OptionsFromEnvironment("s3://reports", env);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->endpoint, "http://127.0.0.1:2");  // the S3-specific variable wins
+  EXPECT_EQ(o->region, "eu-north-1");
+  vars.erase("AWS_ENDPOINT_URL_S3");
+  vars["AWS_REGION"] = "ap-south-1";
+  o = S3OptionsFromEnvironment("s3://reports", env);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->endpoint, "http://127.0.0.1:1");
+  EXPECT_EQ(o->region, "ap-south-1");
+  vars.clear();
+  o = S3OptionsFromEnvironment("s3://reports", env);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->endpoint, "");
+  EXPECT_EQ(o->region, "us-east-1");
 }
 
 TEST(S3UrlTest, RejectsOtherSchemesAndBadBuckets) {
