@@ -95,9 +95,16 @@ Status App::Start() {
     if (ec) return Status::IOError("creating storage directory " + options_.storage_path + ": " + ec.message());
     storage::StoreOptions so_store;
     so_store.path = (std::filesystem::path(options_.storage_path) / "bridge.db").string();
+    so_store.retention_time = options_.storage_retention_time;
+    so_store.retention_size_bytes = options_.storage_retention_size_bytes;
     auto store = storage::Store::Open(so_store);
     if (!store.ok()) return store.status().Annotate("opening the store");
     store_ = std::move(store).value();
+    {
+      std::lock_guard<std::mutex> lock(retention_mu_);
+      retention_timer_ = std::make_unique<asio::steady_timer>(work_->get_executor());
+    }
+    ScheduleRetention(std::chrono::milliseconds(0));  // once at start, then periodically
   }
   // API modules: each registers its paths here, before the server starts.
   {  // base-image recommendations: rescans report sources, serves JSON and metrics
@@ -119,6 +126,35 @@ Status App::Start() {
   LogInfo("scout-bridge listening", {{"address", options_.listen_address}, {"port", std::to_string(port())},
                                      {"targets", std::to_string(targets_.size())}});
   return Status::OK();
+}
+
+void App::ScheduleRetention(std::chrono::milliseconds delay) {
+  std::lock_guard<std::mutex> lock(retention_mu_);
+  if (retention_stopped_ || !retention_timer_) return;
+  retention_timer_->expires_after(delay);
+  retention_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled by Stop
+    RunRetention();
+    ScheduleRetention(std::chrono::minutes(5));
+  });
+}
+
+void App::RunRetention() {
+  auto r = store_->ApplyRetention(options_.clock->NowMs());
+  if (!r.ok()) {
+    LogWarn("storage retention failed", {{"error", r.status().ToString()}});
+    return;
+  }
+  if (r->chunks_dropped > 0) {
+    LogInfo("storage retention dropped old chunks",
+            {{"chunks", std::to_string(r->chunks_dropped)}, {"samples", std::to_string(r->samples_dropped)},
+             {"series_emptied", std::to_string(r->series_emptied)}, {"bytes_before", std::to_string(r->bytes_before)},
+             {"bytes_after", std::to_string(r->bytes_after)}});
+  }
+  if (!r->size_limit_met) {
+    LogWarn("storage is over --storage.retention.size with only the newest chunk of each series left",
+            {{"bytes", std::to_string(r->bytes_after)}, {"limit", std::to_string(options_.storage_retention_size_bytes)}});
+  }
 }
 
 void App::RegisterApi(std::string path, ApiHandler handler, bool prefix) {
@@ -151,6 +187,11 @@ void App::Stop() {
   ready_ = false;
   for (auto& [k, t] : targets) t->Stop();
   if (recommendations_) recommendations_->Stop();
+  {
+    std::lock_guard<std::mutex> lock(retention_mu_);
+    retention_stopped_ = true;
+    if (retention_timer_) retention_timer_->cancel();
+  }
   if (work_) work_->join();
   if (server_) server_->Stop();
   store_.reset();

@@ -42,6 +42,13 @@ struct AppOptions {
   // --storage.path: the directory of the embedded store (bridge.db). Every fetch is kept
   // there, and a restart serves the stored snapshots at once. Empty: no persistence.
   std::string storage_path = "data/";
+  // --storage.retention.time: stored chunks whose newest sample is older than this are
+  // dropped (Store::ApplyRetention, run once at start and every 5 minutes). Scout users
+  // keep a year of history; zero keeps everything.
+  std::chrono::milliseconds storage_retention_time = std::chrono::hours(24 * 365);
+  // --storage.retention.size: the store's size limit in bytes (oldest chunks go first);
+  // zero = no limit.
+  int64_t storage_retention_size_bytes = 0;
   // I/O threads of the HTTP server. Default 2 (this machine class has 2 cores).
   int io_threads = 2;
   // Threads for parsing and rendering upstream bodies. Default 1.
@@ -101,6 +108,12 @@ class App final : public RouterContext {
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<asio::thread_pool> work_;
   std::unique_ptr<storage::Store> store_;  // null without --storage.path
+  // Retention: a timer on the work pool, armed at Start and then every 5 minutes.
+  void ScheduleRetention(std::chrono::milliseconds delay);
+  void RunRetention();
+  std::mutex retention_mu_;  // guards the two below
+  std::unique_ptr<asio::steady_timer> retention_timer_;
+  bool retention_stopped_ = false;
   std::shared_ptr<RecommendationsService> recommendations_;  // base-image recommendations (issue 6)
   SelfMetrics metrics_;
   std::atomic<std::shared_ptr<const RouteTable>> routes_;

@@ -19,6 +19,7 @@
 #include "bridge/demo.h"
 #include "bridge/tsdb_command.h"
 #include "bridge/recommendations_command.h"
+#include "common/duration.h"
 #include "common/log.h"
 #include "config/config.h"
 
@@ -45,6 +46,10 @@ Flags:
   --web.tls-cert-file=FILE      serve HTTPS with this certificate (with --web.tls-key-file)
   --web.tls-key-file=FILE
   --storage.path=DIR            data directory (default "data/")
+  --storage.retention.time=D    drop stored samples older than this, whole chunks at a time
+                                (default 365d; 0 = keep everything)
+  --storage.retention.size=SIZE keep the store under this size, e.g. 10GB, dropping the oldest
+                                chunks first (default 0 = no limit)
   --log.level=LEVEL             error, warn, info or debug (default info)
   --log.format=FORMAT           logfmt or json (default logfmt)
   --version                     print the version and exit
@@ -150,8 +155,32 @@ void ApplyAppFlags(const Flags& f, sb::bridge::AppOptions* o) {
   }
 }
 
+// --storage.retention.*: prints the error and returns false on a bad value.
+bool ApplyStorageFlags(const Flags& f, sb::bridge::AppOptions* o) {
+  if (auto it = f.values.find("storage.retention.time"); it != f.values.end()) {
+    auto d = sb::ParseDuration(it->second);
+    if (!d.ok() || d->count() < 0) {
+      std::cerr << "scout-bridge: invalid --storage.retention.time \"" << it->second
+                << "\" (a duration like 365d or 90d; 0 keeps everything)\n";
+      return false;
+    }
+    o->storage_retention_time = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  }
+  if (auto it = f.values.find("storage.retention.size"); it != f.values.end()) {
+    auto n = sb::config::ParseByteSize(it->second);
+    if (!n.ok() || *n < 0) {
+      std::cerr << "scout-bridge: invalid --storage.retention.size \"" << it->second
+                << "\" (a size like 512MB or 10GB; 0 = no limit)\n";
+      return false;
+    }
+    o->storage_retention_size_bytes = *n;
+  }
+  return true;
+}
+
 const std::vector<std::string> kRunFlags = {"config.file", "web.listen-address", "web.max-connections",
                                             "web.tls-cert-file", "web.tls-key-file", "storage.path",
+                                            "storage.retention.time", "storage.retention.size",
                                             "log.level", "log.format"};
 
 int CheckConfig(int argc, char** argv) {
@@ -217,6 +246,7 @@ int main(int argc, char** argv) {
   if (!ApplyLogFlags(flags)) return 2;
   sb::bridge::AppOptions options;
   ApplyAppFlags(flags, &options);
+  if (!ApplyStorageFlags(flags, &options)) return 2;
 
   if (demo) {
     sb::bridge::DemoOptions d;

@@ -76,7 +76,7 @@ Status Store::Load() {
     series_[id].labels = std::move(labels);
   }
   SB_ASSIGN_OR_RETURN(Stmt ranges, db->Prepare(
-      "SELECT series_id, MIN(min_t), MAX(max_t) FROM chunks GROUP BY series_id"));
+      "SELECT series_id, MIN(min_t), MAX(max_t), MAX(min_t) FROM chunks GROUP BY series_id"));
   for (;;) {
     SB_ASSIGN_OR_RETURN(bool row, ranges.Step());
     if (!row) break;
@@ -84,6 +84,7 @@ Status Store::Load() {
     if (it == series_.end()) continue;  // chunk of an unknown series: ignored
     it->second.min_t = ranges.ColumnInt(1);
     it->second.max_t = ranges.ColumnInt(2);
+    it->second.head_min_t = ranges.ColumnInt(3);
   }
   SB_ASSIGN_OR_RETURN(Stmt targets,
                       db->Prepare("SELECT id, target_key, last_fetch_ms FROM targets"));
@@ -230,6 +231,7 @@ Status Store::AppendFetch(const std::string& target_key, int64_t fetch_time_ms,
     SeriesState& st = series_[p.id];
     st.min_t = std::min(st.min_t, fetch_time_ms);
     st.max_t = std::max(st.max_t, fetch_time_ms);
+    st.head_min_t = p.head.first_timestamp_ms();
     heads_.insert_or_assign(p.id, std::move(p.head));
   }
   fetch_heads_.insert_or_assign(target_id, std::move(fetch_head));
@@ -342,7 +344,11 @@ Result<std::vector<SeriesRef>> Store::Select(const std::vector<Matcher>& matcher
   std::vector<SeriesRef> out;
   for (int64_t id : postings_.Select(matchers)) {
     auto it = series_.find(id);
-    if (it == series_.end() || it->second.max_t < mint || it->second.min_t > maxt) continue;
+    // A series with no samples (all dropped by retention) has min_t > max_t: skipped.
+    if (it == series_.end() || it->second.min_t > it->second.max_t ||
+        it->second.max_t < mint || it->second.min_t > maxt) {
+      continue;
+    }
     out.push_back(SeriesRef{id, it->second.labels});
   }
   return out;

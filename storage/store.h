@@ -74,6 +74,15 @@ struct StoreOptions {
 
   // Latest() refuses to inflate a stored body past this many bytes (corruption guard).
   size_t max_body_bytes = 256u << 20;
+
+  // Retention, applied by ApplyRetention (the bridge calls it every 5 minutes).
+  // Time: whole chunks whose newest sample is older than now - retention_time are
+  // dropped; 0 = keep forever. The bridge's --storage.retention.time (default 365d).
+  std::chrono::milliseconds retention_time{0};
+  // Size: the oldest chunks are dropped until the database (and its WAL, checkpointed)
+  // takes at most this many bytes; a series' last chunk is never dropped for size.
+  // 0 = no limit. The bridge's --storage.retention.size (default 0).
+  int64_t retention_size_bytes = 0;
 };
 
 // One sample of one series in a fetch.
@@ -100,6 +109,19 @@ struct ImportStats {
   int64_t series_created = 0;   // of which new to the store
   int64_t samples_added = 0;
   int64_t samples_skipped = 0;  // at or before the series' last stored sample
+};
+
+// What one ApplyRetention call did.
+struct RetentionStats {
+  int64_t chunks_dropped = 0;   // series chunks (fetch-log chunks not counted)
+  int64_t samples_dropped = 0;
+  int64_t chunk_bytes_dropped = 0;  // sum of the dropped chunk blobs' sizes
+  int64_t series_emptied = 0;   // series left with no chunk (kept, see ApplyRetention)
+  int64_t bytes_before = 0;     // database + WAL file sizes on disk before the call
+  int64_t bytes_after = 0;      // ... and after (freed pages returned, WAL truncated)
+  // False when retention_size_bytes could not be met without dropping the last chunk of
+  // a series (or within the call's time budget).
+  bool size_limit_met = true;
 };
 
 // A series selected by Select().
@@ -171,6 +193,20 @@ class Store {
   Result<std::vector<Sample>> FetchLog(const std::string& target_key, int64_t mint,
                                        int64_t maxt);
 
+  // Applies the retention of the options at time now_ms: drops every chunk (of series and
+  // of the fetch log) whose newest sample is older than now_ms - retention_time; then,
+  // with a size limit, drops the oldest remaining chunks (smallest min_t first, never a
+  // series' last chunk) until the database's pages in use fit the limit; then returns
+  // freed pages to the file system (PRAGMA incremental_vacuum, in small steps) and
+  // truncates the WAL. Works in small transactions (at most a few hundred series each),
+  // releasing the writer lock between them, so a concurrent AppendFetch waits at most
+  // one step. A series whose chunks are all dropped keeps its id and labels (ids are
+  // never reused) but has no samples: Select no longer returns it; a later sample
+  // starts it again. Bounded: at most 60 s per call, then it returns what it did.
+  // Errors: IOError/Corruption from SQLite (the current step is rolled back; earlier
+  // steps stay committed and the in-memory state matches what is committed).
+  Result<RetentionStats> ApplyRetention(int64_t now_ms);
+
   // Label names in use (sorted), and the values of one name (sorted).
   std::vector<std::string> LabelNames();
   std::vector<std::string> LabelValues(const std::string& name);
@@ -181,6 +217,7 @@ class Store {
     Labels labels;
     int64_t min_t = INT64_MAX;  // of all its samples; INT64_MAX while it has none
     int64_t max_t = INT64_MIN;
+    int64_t head_min_t = INT64_MIN;  // min_t of its last chunk; INT64_MIN while none
   };
   struct Planned;  // one series' part of a fetch, see store.cc
 
@@ -200,6 +237,19 @@ class Store {
   bool NeedsCut(const XorChunkAppender& app, int64_t t) const;
   struct ImportPlan;  // one series' part of an AppendSamples batch, see store_import.cc
   Status WriteImport(std::vector<ImportPlan>* plan);
+  // Retention steps, see store_retention.cc.
+  Status DropOlderThan(int64_t cutoff_ms, int64_t deadline_ns, RetentionStats* stats);
+  Status DropForSize(int64_t limit_bytes, int64_t deadline_ns, RetentionStats* stats);
+  Status ReclaimSpace(int64_t deadline_ns);
+  Result<int64_t> PagesInUseBytes();
+  // Deletes the chunks of series `id` with min_t < below_min_t and max_t < cutoff (up to
+  // `limit` of them, oldest first), and updates `stats`. Returns the series' new min_t
+  // (INT64_MAX if it has no chunk left). Caller holds write_mu_ in a transaction.
+  Result<int64_t> DropChunks(int64_t id, int64_t below_min_t, int64_t cutoff, int64_t limit,
+                             RetentionStats* stats);
+  // Publishes new min_t values after a committed retention step.
+  void ApplyDrops(const std::vector<std::pair<int64_t, int64_t>>& new_min_t);
+  std::optional<Stmt> drop_select_stmt_, drop_delete_stmt_, first_chunk_stmt_;
   std::string Describe(Log log, int64_t id);
 
   StoreOptions options_;

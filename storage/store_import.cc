@@ -90,6 +90,7 @@ Result<ImportStats> Store::AppendSamples(const std::vector<SeriesSamples>& batch
     SeriesState& st = series_[p.id];
     st.min_t = std::min(st.min_t, (*p.samples)[p.first].timestamp_ms);
     st.max_t = std::max(st.max_t, p.samples->back().timestamp_ms);
+    st.head_min_t = p.head.first_timestamp_ms();
     heads_.insert_or_assign(p.id, std::move(p.head));
   }
   return stats;
