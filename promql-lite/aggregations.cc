@@ -55,11 +55,58 @@ std::string FormatFloatF(double v) {
   return buf;
 }
 
+// topk/bottomk keep a heap of the k best samples with the worst at the root, exactly as
+// Prometheus does with Go's container/heap, so that ties pick the same samples.
+// Less: the root-most element; NaN counts as the worst.
+struct KHeap {
+  AggOp op;
+  std::vector<Sample> h;
+  bool Less(size_t i, size_t j) const {
+    double a = h[i].v, b = h[j].v;
+    if (std::isnan(a)) return true;
+    return op == AggOp::kTopk ? a < b : a > b;
+  }
+  void Up(size_t j) {
+    while (j > 0) {
+      size_t i = (j - 1) / 2;
+      if (!Less(j, i)) break;
+      std::swap(h[i], h[j]);
+      j = i;
+    }
+  }
+  bool Down(size_t i0) {
+    size_t i = i0, n = h.size();
+    while (true) {
+      size_t j1 = 2 * i + 1;
+      if (j1 >= n) break;
+      size_t j = j1;
+      if (j1 + 1 < n && Less(j1 + 1, j1)) j = j1 + 1;
+      if (!Less(j, i)) break;
+      std::swap(h[i], h[j]);
+      i = j;
+    }
+    return i > i0;
+  }
+  void Offer(const Sample& s, size_t k) {
+    if (h.size() < k) {
+      h.push_back(s);
+      Up(h.size() - 1);
+      return;
+    }
+    double root = h[0].v;
+    bool better = op == AggOp::kTopk ? root < s.v : root > s.v;
+    if (better || (std::isnan(root) && !std::isnan(s.v))) {
+      h[0] = s;
+      if (k > 1 && !Down(0)) Up(0);
+    }
+  }
+};
+
 struct Group {
   LabelsPtr labels;
   double value = 0, c = 0, mean = 0, count = 0;
   bool incremental_mean = false;
-  std::vector<Sample> samples;    // topk/bottomk
+  KHeap heap{AggOp::kTopk, {}};  // topk/bottomk
   std::vector<double> values;     // quantile
 };
 
@@ -74,13 +121,6 @@ LabelsPtr GroupLabelsUncached(const Node& n, const storage::Labels& l) {
 
 const LabelsPtr& GroupLabels(const Node& n, const LabelsPtr& l) {
   return CurrentLabelCache().Labels(&n, l, nullptr, [&] { return GroupLabelsUncached(n, *l); });
-}
-
-// Heap order of topk (bottomk reversed): NaN always loses.
-bool Better(AggOp op, double a, double b) {
-  if (std::isnan(a)) return false;
-  if (std::isnan(b)) return true;
-  return op == AggOp::kTopk ? a > b : a < b;
 }
 
 }  // namespace
@@ -137,7 +177,10 @@ Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param) {
       g.mean = s.v;
       g.count = 1;
       if (op == AggOp::kStddev || op == AggOp::kStdvar) g.value = std::isfinite(s.v) ? 0 : NAN;
-      if (op == AggOp::kTopk || op == AggOp::kBottomk) g.samples.push_back(s);
+      if (op == AggOp::kTopk || op == AggOp::kBottomk) {
+        g.heap.op = op;
+        g.heap.Offer(s, static_cast<size_t>(k));
+      }
       if (op == AggOp::kQuantile) g.values.push_back(s.v);
       continue;
     }
@@ -175,7 +218,7 @@ Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param) {
         break;
       }
       case AggOp::kTopk: case AggOp::kBottomk:
-        g.samples.push_back(s);
+        g.heap.Offer(s, static_cast<size_t>(k));
         break;
       case AggOp::kQuantile: g.values.push_back(s.v); break;
       default: break;
@@ -196,10 +239,13 @@ Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param) {
       case AggOp::kStddev: val = std::sqrt(g.value / g.count); break;
       case AggOp::kQuantile: val = Quantile(q, &g.values); break;
       case AggOp::kTopk: case AggOp::kBottomk: {
-        std::stable_sort(g.samples.begin(), g.samples.end(),
-                         [&](const Sample& a, const Sample& b) { return Better(op, a.v, b.v); });
-        size_t keep = std::min<size_t>(g.samples.size(), static_cast<size_t>(k));
-        for (size_t i = 0; i < keep; ++i) out.vec.push_back(std::move(g.samples[i]));
+        // Output best first, NaN last (Prometheus sorts the heap in reverse).
+        std::stable_sort(g.heap.h.begin(), g.heap.h.end(), [&](const Sample& a, const Sample& b) {
+          if (std::isnan(a.v)) return false;
+          if (std::isnan(b.v)) return true;
+          return op == AggOp::kTopk ? a.v > b.v : a.v < b.v;
+        });
+        for (Sample& x : g.heap.h) out.vec.push_back(std::move(x));
         continue;
       }
       default: break;
