@@ -117,6 +117,18 @@ Result<Endpoint> ResolveEndpoint(const S3SourceOptions& o) {
   return ep;
 }
 
+// The request path as sent and signed: "/bucket/key" (path-style) or "/key".
+std::string RequestPath(const Endpoint& ep, const std::string& bucket, std::string_view key) {
+  std::string path;
+  if (ep.path_style) {
+    path = "/" + AwsUriEncode(bucket, true);
+    if (!key.empty()) path += "/" + AwsUriEncode(key, false);
+  } else {
+    path = "/" + AwsUriEncode(key, false);
+  }
+  return path;
+}
+
 Status::Code CodeFor(unsigned http_status, const std::string& s3_code) {
   if (s3_code == "AccessDenied" || s3_code == "InvalidAccessKeyId" ||
       s3_code == "SignatureDoesNotMatch" || s3_code == "ExpiredToken" ||
@@ -223,12 +235,7 @@ class S3Source final : public ReportSource {
                                     std::vector<std::pair<std::string, std::string>> query,
                                     size_t max_body_bytes, const std::string& what) {
     SigV4Request sreq;
-    if (endpoint_.path_style) {
-      sreq.canonical_uri = "/" + AwsUriEncode(options_.bucket, true);
-      if (!key.empty()) sreq.canonical_uri += "/" + AwsUriEncode(key, false);
-    } else {
-      sreq.canonical_uri = "/" + AwsUriEncode(key, false);
-    }
+    sreq.canonical_uri = RequestPath(endpoint_, options_.bucket, key);
     sreq.query = std::move(query);
     sreq.headers = {
         {"host", bridge::FormatAuthority(endpoint_.scheme, endpoint_.host, endpoint_.port, true)},
@@ -296,8 +303,7 @@ class S3Source final : public ReportSource {
   std::optional<AwsCredentials> credentials_;
 };
 
-Result<std::unique_ptr<ReportSource>> Make(const S3SourceOptions& options,
-                                           std::optional<AwsCredentials> fixed) {
+Status CheckOptions(const S3SourceOptions& options) {
   if (!ValidBucket(options.bucket)) {
     return Status::InvalidArgument("s3: bad bucket name \"" + OneLine(options.bucket, 80) + "\"");
   }
@@ -311,6 +317,12 @@ Result<std::unique_ptr<ReportSource>> Make(const S3SourceOptions& options,
   if (options.max_object_bytes == 0 || options.max_objects == 0) {
     return Status::InvalidArgument("s3://" + options.bucket + ": limits must be > 0");
   }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<ReportSource>> Make(const S3SourceOptions& options,
+                                           std::optional<AwsCredentials> fixed) {
+  SB_RETURN_IF_ERROR(CheckOptions(options));
   SB_ASSIGN_OR_RETURN(Endpoint ep, ResolveEndpoint(options));
   return std::unique_ptr<ReportSource>(new S3Source(options, std::move(ep), std::move(fixed)));
 }
@@ -358,6 +370,13 @@ Result<S3SourceOptions> S3OptionsFromEnvironment(std::string_view url, const Env
   if (auto ep = first("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")) o.endpoint = *ep;
   if (auto region = first("AWS_REGION", "AWS_DEFAULT_REGION")) o.region = *region;
   return o;
+}
+
+Result<std::string> S3ObjectUrl(const S3SourceOptions& options, std::string_view key) {
+  SB_RETURN_IF_ERROR(CheckOptions(options));
+  SB_ASSIGN_OR_RETURN(Endpoint ep, ResolveEndpoint(options));
+  return ep.scheme + "://" + bridge::FormatAuthority(ep.scheme, ep.host, ep.port, true) +
+         RequestPath(ep, options.bucket, key);
 }
 
 Result<std::unique_ptr<ReportSource>> MakeS3Source(const S3SourceOptions& options) {

@@ -88,6 +88,11 @@ Result<S3SourceOptions> S3OptionsFromEnvironment(std::string_view url,
 // No request is made and no credentials are read until List()/Read().
 Result<std::unique_ptr<ReportSource>> MakeS3Source(const S3SourceOptions& options);
 
+// The URL a GetObject of `key` goes to ("" = the bucket, as listed), following the
+// addressing rules of the file comment, e.g. "https://b.s3.eu-west-1.amazonaws.com/a%20b.txt".
+// Never contains credentials. Errors as MakeS3Source.
+Result<std::string> S3ObjectUrl(const S3SourceOptions& options, std::string_view key);
+
 // As above, with fixed credentials instead of the lookup (for tests and embedders).
 Result<std::unique_ptr<ReportSource>> MakeS3Source(const S3SourceOptions& options,
                                                    AwsCredentials credentials);

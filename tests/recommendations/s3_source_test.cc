@@ -461,6 +461,28 @@ TEST(S3UrlTest, EnvironmentSuppliesEndpointAndRegionAsTheAwsCliReadsThem) {
   EXPECT_EQ(o->region, "us-east-1");
 }
 
+TEST(S3UrlTest, AddressingFollowsTheDocumentedTable) {
+  auto url = [](std::string bucket, std::string endpoint, bool path_style, std::string key) {
+    S3SourceOptions o;
+    o.bucket = std::move(bucket);
+    o.endpoint = std::move(endpoint);
+    o.region = "eu-west-1";
+    o.path_style = path_style;
+    auto u = S3ObjectUrl(o, key);
+    return u.ok() ? *u : u.status().ToString();
+  };
+  EXPECT_EQ(url("acme", "", false, "ci/a b.txt"), "https://acme.s3.eu-west-1.amazonaws.com/ci/a%20b.txt");
+  EXPECT_EQ(url("acme", "", false, ""), "https://acme.s3.eu-west-1.amazonaws.com/");
+  EXPECT_EQ(url("acme", "", true, "k"), "https://s3.eu-west-1.amazonaws.com/acme/k");
+  EXPECT_EQ(url("acme.reports", "", false, "k"), "https://s3.eu-west-1.amazonaws.com/acme.reports/k");
+  EXPECT_EQ(url("acme", "http://127.0.0.1:9000", false, "k"), "http://127.0.0.1:9000/acme/k");
+  EXPECT_EQ(url("acme", "http://[::1]:9000", false, "k"), "http://[::1]:9000/acme/k");
+  EXPECT_EQ(url("acme", "http://localhost:4568/", false, ""), "http://localhost:4568/acme");
+  EXPECT_EQ(url("acme", "https://minio.example.com", true, "k"), "https://minio.example.com/acme/k");
+  EXPECT_EQ(url("acme", "https://minio.example.com", false, "k"), "https://acme.minio.example.com/k");
+  EXPECT_EQ(url("acme", "https://minio.example.com:8443", false, "k"), "https://acme.minio.example.com:8443/k");
+}
+
 TEST(S3UrlTest, RejectsOtherSchemesAndBadBuckets) {
   EXPECT_EQ(ParseS3Url("https://b/x").status().message(), "s3 url \"https://b/x\": must start with s3://");
   EXPECT_EQ(ParseS3Url("s3:///x").status().message(), "s3 url \"s3:///x\": no bucket name");
