@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/exposition/parser.h"
+#include "promql-lite/api/api.h"
 
 #include "common/duration.h"
 #include "common/log.h"
@@ -107,6 +108,27 @@ Status App::Start() {
     ScheduleRetention(std::chrono::milliseconds(0));  // once at start, then periodically
   }
   // API modules: each registers its paths here, before the server starts.
+  if (store_) {  // the Prometheus query API (promql-lite/api/api.h)
+    promql::api::ApiOptions ao;
+    ao.engine = options_.query;
+    if (!options_.query_lookback_delta_set) {
+      Duration longest{0};
+      for (const auto& job : cfg->scrape_configs) longest = std::max(longest, config::EffectiveRefresh(job));
+      ao.engine.lookback_delta = promql::api::DefaultLookbackDelta(longest);
+    }
+    ao.clock = options_.clock;
+    ao.metadata_source = [this] {  // HELP/TYPE/UNIT of the snapshots being served
+      std::vector<std::shared_ptr<const expo::Exposition>> out;
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [key, t] : targets_) {
+        if (auto s = t->snapshot()) out.emplace_back(s, &s->data);
+      }
+      return out;
+    };
+    for (auto& r : promql::api::Api::Routes(std::make_shared<promql::api::Api>(store_.get(), std::move(ao)))) {
+      RegisterApi(std::move(r.path), std::move(r.handler), r.prefix);
+    }
+  }
   {  // base-image recommendations: rescans report sources, serves JSON and metrics
     recommendations_ = std::make_shared<RecommendationsService>(
         server_->io_context(), *work_, options_.clock, store_.get(),

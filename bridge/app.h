@@ -26,6 +26,7 @@
 #include "bridge/target.h"
 #include "common/clock.h"
 #include "config/config.h"
+#include "promql-lite/engine.h"
 
 namespace sb::bridge {
 
@@ -62,6 +63,13 @@ struct AppOptions {
   // The schedule's internal knobs (backoff, auth-error wait, start offset). Production uses
   // the defaults; tests shorten them to run fault scenarios in seconds.
   ScheduleOptions schedule_tuning;
+  // The PromQL engine of /api/v1/query and /api/v1/query_range (--query.timeout,
+  // --query.max-samples, --query.lookback-delta). Unless query_lookback_delta_set,
+  // query.lookback_delta is replaced at Start by promql::api::DefaultLookbackDelta of the
+  // longest refresh interval of the configured jobs (at least 1h5m), so that hourly data
+  // reads as a step function. The /api/v1 endpoints exist only with a store.
+  promql::EngineOptions query;
+  bool query_lookback_delta_set = false;
 };
 
 class App final : public RouterContext {

@@ -3,6 +3,7 @@
 //   scout-bridge [flags]                 run the bridge (--config.file required)
 //   scout-bridge check config FILE...    validate configuration files; exit 0 or 1
 //   scout-bridge demo [flags]            run against the bundled Scout simulator
+//   scout-bridge query [flags] EXPR      evaluate PromQL on the local store (promql-lite/api)
 //   scout-bridge tsdb analyze|dump|import ...   inspect and backfill the store (bridge/tsdb_command.h)
 //   scout-bridge --version | --help
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "bridge/tsdb_command.h"
 #include "bridge/recommendations_command.h"
 #include "common/duration.h"
+#include "promql-lite/api/query_command.h"
 #include "common/log.h"
 #include "config/config.h"
 
@@ -30,6 +32,7 @@ using sb::Status;
 constexpr const char* kUsage = R"(usage: scout-bridge [flags]
        scout-bridge check config FILE...
        scout-bridge demo [flags]
+       scout-bridge query [--storage.path=DIR] [--time=T | --start=S --end=E --step=D] EXPR
        scout-bridge tsdb analyze [--storage.path=DIR] [--limit=N]
        scout-bridge tsdb dump [--storage.path=DIR] [--match=SELECTOR ...] [--start=TIME] [--end=TIME]
        scout-bridge tsdb import --format=openmetrics FILE [--storage.path=DIR]
@@ -50,6 +53,10 @@ Flags:
                                 (default 365d; 0 = keep everything)
   --storage.retention.size=SIZE keep the store under this size, e.g. 10GB, dropping the oldest
                                 chunks first (default 0 = no limit)
+  --query.lookback-delta=D      how far back an instant selector looks (default: the longest
+                                refresh interval of the jobs plus 5m, at least 1h5m)
+  --query.timeout=D             maximum time one query may take (default 2m)
+  --query.max-samples=N         maximum samples one query may load (default 50000000)
   --log.level=LEVEL             error, warn, info or debug (default info)
   --log.format=FORMAT           logfmt or json (default logfmt)
   --version                     print the version and exit
@@ -155,6 +162,35 @@ void ApplyAppFlags(const Flags& f, sb::bridge::AppOptions* o) {
   }
 }
 
+// --query.*: the PromQL engine of /api/v1/query*. Prints the error and returns false on a bad value.
+bool ApplyQueryFlags(const Flags& f, sb::bridge::AppOptions* o) {
+  for (const char* name : {"query.lookback-delta", "query.timeout"}) {
+    auto it = f.values.find(name);
+    if (it == f.values.end()) continue;
+    auto d = sb::ParseDuration(it->second);
+    if (!d.ok() || d->count() <= 0) {
+      std::cerr << "scout-bridge: invalid --" << name << " \"" << it->second << "\" (a duration like 1h5m)\n";
+      return false;
+    }
+    if (std::string(name) == "query.timeout") {
+      o->query.timeout = *d;
+    } else {
+      o->query.lookback_delta = *d;
+      o->query_lookback_delta_set = true;
+    }
+  }
+  if (auto it = f.values.find("query.max-samples"); it != f.values.end()) {
+    char* end = nullptr;
+    long long v = std::strtoll(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || v <= 0) {
+      std::cerr << "scout-bridge: invalid --query.max-samples \"" << it->second << "\" (a positive integer)\n";
+      return false;
+    }
+    o->query.max_samples = v;
+  }
+  return true;
+}
+
 // --storage.retention.*: prints the error and returns false on a bad value.
 bool ApplyStorageFlags(const Flags& f, sb::bridge::AppOptions* o) {
   if (auto it = f.values.find("storage.retention.time"); it != f.values.end()) {
@@ -181,7 +217,8 @@ bool ApplyStorageFlags(const Flags& f, sb::bridge::AppOptions* o) {
 const std::vector<std::string> kRunFlags = {"config.file", "web.listen-address", "web.max-connections",
                                             "web.tls-cert-file", "web.tls-key-file", "storage.path",
                                             "storage.retention.time", "storage.retention.size",
-                                            "log.level", "log.format"};
+                                            "log.level", "log.format", "query.lookback-delta",
+                                            "query.timeout", "query.max-samples"};
 
 int CheckConfig(int argc, char** argv) {
   if (argc < 4) {
@@ -230,6 +267,7 @@ int main(int argc, char** argv) {
   }
   if (argc >= 2 && std::strcmp(argv[1], "tsdb") == 0) return sb::bridge::TsdbCommand(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "recommendations") == 0) return sb::bridge::RecommendationsCommand(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "query") == 0) return sb::promql::api::QueryCommand(argc, argv, std::cout, std::cerr);
   bool demo = argc >= 2 && std::strcmp(argv[1], "demo") == 0;
   Flags flags;
   std::string err;
@@ -247,6 +285,7 @@ int main(int argc, char** argv) {
   sb::bridge::AppOptions options;
   ApplyAppFlags(flags, &options);
   if (!ApplyStorageFlags(flags, &options)) return 2;
+  if (!ApplyQueryFlags(flags, &options)) return 2;
 
   if (demo) {
     sb::bridge::DemoOptions d;
