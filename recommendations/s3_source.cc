@@ -170,13 +170,14 @@ class S3Source final : public ReportSource {
     SB_RETURN_IF_ERROR(RefreshCredentials(what));
     std::vector<ReportObject> all;
     std::string token;
-    // Bounded by max_objects (each page but the last holds >= 1 object, else we stop) and
-    // by the continuation token having to change from page to page.
-    const size_t max_pages = options_.max_objects / 1000 + 2;
+    // Bounded by max_objects, by the continuation token having to change from page to page,
+    // and by a page count: AWS sends 1,000 keys a page, other stores fewer, and a page may
+    // even be empty, so allow pages of 100 keys on average before giving up.
+    const size_t max_pages = options_.max_objects / 100 + 10;
     for (size_t page_no = 0;; ++page_no) {
       if (page_no >= max_pages) {
-        return Status::ResourceExhausted(what + ": more than " +
-                                         std::to_string(options_.max_objects) + " objects");
+        return Status::ResourceExhausted(what + ": listing did not end after " +
+                                         std::to_string(max_pages) + " pages");
       }
       std::vector<std::pair<std::string, std::string>> query = {{"list-type", "2"}};
       if (!options_.prefix.empty()) query.emplace_back("prefix", options_.prefix);

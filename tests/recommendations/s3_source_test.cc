@@ -71,6 +71,7 @@ class FakeS3 {
   }
   void RequireToken(const std::string& token) { std::lock_guard<std::mutex> l(mu_); token_ = token; }
   void BreakPagination() { std::lock_guard<std::mutex> l(mu_); break_pagination_ = true; }
+  void EmptyPagesForever() { std::lock_guard<std::mutex> l(mu_); empty_pages_ = true; }
   void FailWith(unsigned status) { std::lock_guard<std::mutex> l(mu_); fail_status_ = status; }
   int list_requests() const { std::lock_guard<std::mutex> l(mu_); return list_requests_; }
   std::string last_token_header() const { std::lock_guard<std::mutex> l(mu_); return last_token_; }
@@ -185,6 +186,12 @@ class FakeS3 {
     for (const auto& kv : objects_) {
       if (kv.first.rfind(prefix, 0) == 0) matching.push_back(&kv);
     }
+    if (empty_pages_) {
+      return Xml(req, http::status::ok,
+                 "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>" +
+                     XmlEscape("next/+= " + std::to_string(start + 1)) +
+                     "</NextContinuationToken></ListBucketResult>");
+    }
     constexpr size_t kPage = 2;
     std::string body =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -208,6 +215,7 @@ class FakeS3 {
   std::map<std::string, std::string> objects_;
   std::string token_;
   bool break_pagination_ = false;
+  bool empty_pages_ = false;  // every page empty and truncated, with a new token
   unsigned fail_status_ = 0;
   int list_requests_ = 0;
   std::string last_token_;
@@ -370,14 +378,34 @@ TEST_F(S3SourceTest, ObjectLargerThanTheLimitIsResourceExhaustedNamingTheKey) {
   EXPECT_EQ(read.status().message(), "s3://fake-bucket/reports/huge.txt: larger than 1000 bytes");
 }
 
-TEST_F(S3SourceTest, UnreachableEndpointIsUnavailableNamingTheBucket) {
+TEST_F(S3SourceTest, UnreachableEndpointIsUnavailableNamingTheBucketAndNoSecret) {
   S3SourceOptions o = Options();
   o.endpoint = "http://127.0.0.1:" + std::to_string(sb::testing::PickFreePort());
   o.timeout = std::chrono::seconds(5);
-  auto list = Make(GoodCreds(), o)->List();
+  AwsCredentials creds = GoodCreds();
+  creds.session_token = Secret("session-token-SHOULD-NOT-LEAK");
+  auto src = Make(creds, o);
+  auto list = src->List();
   ASSERT_FALSE(list.ok());
   EXPECT_EQ(list.status().code(), Status::Code::kUnavailable);
-  EXPECT_THAT(list.status().message(), HasSubstr("s3://fake-bucket/reports/: "));
+  EXPECT_THAT(list.status().message(), HasSubstr("s3://fake-bucket/reports/: connect to 127.0.0.1:"));
+  auto read = src->Read({"reports/a.txt", "", 0});
+  ASSERT_FALSE(read.ok());
+  for (const Status& s : {list.status(), read.status()}) {
+    EXPECT_THAT(s.ToString(), Not(HasSubstr("SHOULD-NOT-LEAK")));
+    EXPECT_THAT(s.ToString(), Not(HasSubstr(kSecret)));
+  }
+}
+
+TEST_F(S3SourceTest, EndlessListingOfEmptyPagesStopsAtThePageBound) {
+  fake_.EmptyPagesForever();
+  S3SourceOptions o = Options();
+  o.max_objects = 1000;  // 1000 / 100 + 10 = 20 pages allowed
+  auto list = Make(GoodCreds(), o)->List();
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.status().code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(list.status().message(), "s3://fake-bucket/reports/: listing did not end after 20 pages");
+  EXPECT_EQ(fake_.list_requests(), 20);
 }
 
 TEST_F(S3SourceTest, CredentialsComeFromTheEnvironmentWhenNotGiven) {
