@@ -250,7 +250,14 @@ class Parser {
       n->card = Cardinality::kManyToMany;
     }
     if (n->has_matching && (l.type != ValueType::kVector || r.type != ValueType::kVector)) {
-      return Err(n->pos, "vector matching only allowed between instant vectors");
+      // As Prometheus: an error only with labels listed; an empty on()/ignoring() is dropped.
+      if (!n->matching_labels.empty()) {
+        return Err(n->pos, "vector matching only allowed between instant vectors");
+      }
+      n->has_matching = false;
+      n->matching_on = false;
+      n->card = Cardinality::kOneToOne;
+      n->include_labels.clear();
     }
     if (n->matching_on) {
       for (const auto& inc : n->include_labels) {
