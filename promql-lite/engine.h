@@ -91,8 +91,12 @@ class MemoryQueryable : public Queryable {
 
 class Engine {
  public:
-  // REQUIRES: q outlives the Engine.
-  Engine(Queryable* q, EngineOptions o) : q_(q), opts_(o) {}
+  // REQUIRES: q outlives the Engine. A lookback_delta or default_subquery_step of zero or
+  // less means the default (5m, 1m), as in Prometheus.
+  Engine(Queryable* q, EngineOptions o) : q_(q), opts_(o) {
+    if (opts_.lookback_delta.count() <= 0) opts_.lookback_delta = std::chrono::minutes(5);
+    if (opts_.default_subquery_step.count() <= 0) opts_.default_subquery_step = std::chrono::minutes(1);
+  }
 
   // Evaluates `expr` at t_ms. The result type is the expression's type (scalar, vector,
   // string; a range-vector expression like `x[5m]` gives kMatrix).

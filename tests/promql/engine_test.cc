@@ -133,6 +133,18 @@ TEST_F(EngineTest, InstantLookbackWindowIsLeftOpen) {
   EXPECT_TRUE(out->value.series.empty());
 }
 
+TEST_F(EngineTest, ZeroLookbackMeansTheDefaultFiveMinutes) {
+  MemoryQueryable q;
+  q.Add(Make({{"__name__", "x"}}, {{0, 7}}));
+  EngineOptions o;
+  o.lookback_delta = std::chrono::milliseconds(0);
+  Engine e(&q, o);
+  auto r = e.Instant("x", 4 * kMin);
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->value.series.size(), 1u);
+  EXPECT_EQ(e.options().lookback_delta, std::chrono::minutes(5));
+}
+
 TEST_F(EngineTest, StaleMarkerEndsASeries) {
   MemoryQueryable q;
   q.Add(Make({{"__name__", "x"}}, {{0, 1}, {kMin, StaleNaN()}, {3 * kMin, 2}}));
