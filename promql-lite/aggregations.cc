@@ -141,6 +141,9 @@ Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param) {
     if (k < 1) return out;
   } else if (op == AggOp::kQuantile) {
     q = param->scalar;
+    if (std::isnan(q) || q < 0 || q > 1) {
+      AddWarning("PromQL warning: quantile value should be between 0 and 1, got " + FormatNumber(q));
+    }
   } else if (op == AggOp::kCountValues) {
     value_label = param->str;
     bool ok = !value_label.empty();

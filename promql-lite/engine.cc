@@ -78,15 +78,26 @@ Series ToSeries(Sample&& s) {
   return out;
 }
 
+bool ContainsSort(const Node& n) {
+  if (n.kind == NodeKind::kCall && (std::string(n.func->name) == "sort" || std::string(n.func->name) == "sort_desc")) {
+    return true;
+  }
+  for (const auto& c : n.args) {
+    if (ContainsSort(*c)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<QueryResult> Engine::Instant(std::string_view expr, int64_t t_ms) {
   SB_ASSIGN_OR_RETURN(NodePtr root, Parse(expr));
+  QueryResult r;
   ScopedLabelCache cache;
+  ScopedWarnings warnings(&r.warnings);
   Evaluator ev(q_, opts_, t_ms, t_ms, 0);
   SB_RETURN_IF_ERROR(ev.Preload(*root));
   SB_ASSIGN_OR_RETURN(EvalValue v, ev.Eval(*root, t_ms));
-  QueryResult r;
   r.value.type = v.type;
   r.value.t = t_ms;
   switch (v.type) {
@@ -129,10 +140,14 @@ Result<QueryResult> Engine::Range(std::string_view expr, int64_t start_ms, int64
                                    (root->type == ValueType::kMatrix ? "range vector" : "string") +
                                    "\" for range query, must be Scalar or instant Vector");
   }
+  QueryResult r;
   ScopedLabelCache cache;
+  ScopedWarnings warnings(&r.warnings);
+  if (start_ms != end_ms && ContainsSort(*root)) {
+    AddWarning("PromQL warning: sort is ineffective for range queries since results are always ordered by labels");
+  }
   Evaluator ev(q_, opts_, start_ms, end_ms, step_ms);
   SB_RETURN_IF_ERROR(ev.Preload(*root));
-  QueryResult r;
   r.value.type = ValueType::kMatrix;
   std::unordered_map<const storage::Labels*, size_t> by_ptr;
   std::unordered_map<std::string_view, size_t> by_key;

@@ -27,6 +27,19 @@ LabelCache& CurrentLabelCache() {
   return fallback;
 }
 
+namespace {
+thread_local std::vector<std::string>* t_warnings = nullptr;
+}  // namespace
+
+void AddWarning(std::string warning) {
+  if (t_warnings == nullptr) return;
+  if (std::find(t_warnings->begin(), t_warnings->end(), warning) != t_warnings->end()) return;
+  t_warnings->push_back(std::move(warning));
+}
+
+ScopedWarnings::ScopedWarnings(std::vector<std::string>* sink) : prev_(t_warnings) { t_warnings = sink; }
+ScopedWarnings::~ScopedWarnings() { t_warnings = prev_; }
+
 ScopedLabelCache::ScopedLabelCache() : prev_(t_cache) { t_cache = &cache_; }
 ScopedLabelCache::~ScopedLabelCache() { t_cache = prev_; }
 

@@ -121,6 +121,21 @@ class ScopedLabelCache {
   LabelCache* prev_;
 };
 
+// Query warnings (Prometheus's "PromQL warning: ..." annotations), collected for the
+// current thread's query by ScopedWarnings; duplicates are kept once. Without a scope
+// they are dropped.
+void AddWarning(std::string warning);
+class ScopedWarnings {
+ public:
+  explicit ScopedWarnings(std::vector<std::string>* sink);
+  ~ScopedWarnings();
+  ScopedWarnings(const ScopedWarnings&) = delete;
+  ScopedWarnings& operator=(const ScopedWarnings&) = delete;
+
+ private:
+  std::vector<std::string>* prev_;
+};
+
 // Label helpers.
 LabelsPtr MakeLabels(storage::Labels l);
 // LabelsKey of *l, memoized in the current cache (valid while the cache lives).

@@ -113,6 +113,12 @@ Result<EvalValue> CallRangeFunction(const Node& n, std::vector<EvalValue>& args,
     return out;
   }
   const bool keep_name = name == "last_over_time";
+  if (name == "quantile_over_time") {
+    double q = args[0].scalar;
+    if (std::isnan(q) || q < 0 || q > 1) {
+      AddWarning("PromQL warning: quantile value should be between 0 and 1, got " + FormatNumber(q));
+    }
+  }
   for (const RangeSeries& s : m.mat) {
     if (s.size == 0) continue;
     const Point* p = s.data;

@@ -197,6 +197,9 @@ struct EvalCmd {
   int64_t m_start = 0, m_step = 0;
   std::vector<Expected> expected;
   bool has_histogram_expectation = false;
+  bool expect_warn = false;
+  bool expect_no_warn = false;
+  std::string warn_msg;  // expected warning text, if given
 };
 
 class Runner {
@@ -318,6 +321,7 @@ class Runner {
     std::string rest;
     std::string head = l.substr(0, l.find(' '));
     if (head == "eval_fail") c->expect_fail = true;
+    else if (head == "eval_warn") c->expect_warn = true;
     else if (head == "eval_ordered") c->ordered = true;
     else if (head != "eval" && head != "eval_warn" && head != "eval_info") return Status::InvalidArgument("unknown command " + head);
     rest = Trim(l.substr(head.size()));
@@ -364,7 +368,13 @@ class Runner {
           if (!ParseTime(s, &c->m_start) || !ParseTime(st, &c->m_step)) return Status::InvalidArgument("bad expect range vector");
           c->expect_matrix = true;
         }
-        // warn / info / no_warn / no_info: not checked.
+        else if (d == "no_warn") c->expect_no_warn = true;
+        else if (StartsWith(d, "warn")) {
+          c->expect_warn = true;
+          size_t m = d.find("msg:");
+          if (m != std::string::npos) c->warn_msg = Trim(d.substr(m + 4));
+        }
+        // info / no_info: not checked (the engine produces no info annotations).
         continue;
       }
       if (b.find("{{") != std::string::npos) c->has_histogram_expectation = true;
@@ -430,11 +440,21 @@ class Runner {
       return;
     }
     std::string why = Compare(c, r->value);
+    if (why.empty()) why = CompareWarnings(c, r->warnings);
     if (why.empty()) report_.passed++;
     else Fail(line, c.expr, why);
   }
 
   static std::string Str(double v) { return promql::FormatNumber(v); }
+
+  static std::string CompareWarnings(const EvalCmd& c, const std::vector<std::string>& w) {
+    if (c.expect_no_warn && !w.empty()) return "unexpected warning: " + w[0];
+    if (c.expect_warn && w.empty()) return "expected a warning, got none";
+    if (!c.warn_msg.empty() && std::find(w.begin(), w.end(), c.warn_msg) == w.end()) {
+      return "expected warning \"" + c.warn_msg + "\", got " + (w.empty() ? "none" : "\"" + w[0] + "\"");
+    }
+    return "";
+  }
 
   std::string Compare(const EvalCmd& c, const promql::Value& v) {
     using promql::ValueType;

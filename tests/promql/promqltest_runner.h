@@ -7,8 +7,9 @@
 // <expr>`, `eval range from <s> to <e> step <d> <expr>`, the legacy `eval_fail`,
 // `eval_ordered`, `eval_warn`, `eval_info` forms, and the directives `expect fail [msg:
 // ...|regex: ...]`, `expect ordered`, `expect string "..."`, `expect range vector from <s>
-// to <e> step <d>`. `expect warn|info|no_warn|no_info` are accepted and not checked (the
-// engine has no annotations yet).
+// to <e> step <d>`, `expect warn [msg: ...]` and `expect no_warn` (checked against
+// QueryResult::warnings). `expect info|no_info` are accepted and not checked (the engine
+// produces no info annotations).
 //
 // An expected failure passes when the engine returns any error (the message is not
 // compared: promql-lite's messages differ in places).
