@@ -134,7 +134,8 @@ Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param) {
   std::string value_label;
   if (op == AggOp::kTopk || op == AggOp::kBottomk) {
     double p = param->scalar;
-    if (std::isnan(p) || p >= 9.2e18 || p <= -9.2e18) {
+    if (std::isnan(p)) return Status::InvalidArgument("Parameter value is NaN");
+    if (p >= 9.2e18 || p <= -9.2e18) {
       return Status::InvalidArgument("Scalar value " + FormatNumber(p) + " overflows int64");
     }
     k = static_cast<int64_t>(p);

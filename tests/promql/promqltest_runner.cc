@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include <re2/re2.h>
+
 #include "promql-lite/ast.h"
 #include "promql-lite/engine.h"
 #include "promql-lite/lexer.h"
@@ -191,6 +193,8 @@ struct EvalCmd {
   std::string expr;
   int64_t t = 0, start = 0, end = 0, step = 0;
   bool expect_fail = false;
+  std::string fail_msg;    // expect fail msg: the exact error text
+  std::string fail_regex;  // expect fail regex: a pattern the error must contain
   bool ordered = false;
   std::optional<std::string> expect_string;
   bool expect_matrix = false;
@@ -355,7 +359,11 @@ class Runner {
     for (const std::string& b : block) {
       if (StartsWith(b, "expect ")) {
         std::string d = Trim(b.substr(7));
-        if (StartsWith(d, "fail")) c->expect_fail = true;
+        if (StartsWith(d, "fail")) {
+          c->expect_fail = true;
+          if (size_t m = d.find("msg:"); m != std::string::npos) c->fail_msg = Trim(d.substr(m + 4));
+          if (size_t m = d.find("regex:"); m != std::string::npos) c->fail_regex = Trim(d.substr(m + 6));
+        }
         else if (d == "ordered") c->ordered = true;
         else if (StartsWith(d, "string")) {
           auto toks = promql::Lex(Trim(d.substr(6)));
@@ -430,8 +438,17 @@ class Runner {
     Result<promql::QueryResult> r = c.range ? engine_->Range(c.expr, c.start, c.end, c.step)
                                             : engine_->Instant(c.expr, c.t);
     if (c.expect_fail) {
-      if (r.ok()) Fail(line, c.expr, "expected an error, got a result");
-      else report_.passed++;
+      if (r.ok()) { Fail(line, c.expr, "expected an error, got a result"); return; }
+      const std::string& msg = r.status().message();
+      if (!c.fail_msg.empty() && msg != c.fail_msg) {
+        Fail(line, c.expr, "error \"" + msg + "\", expected \"" + c.fail_msg + "\"");
+        return;
+      }
+      if (!c.fail_regex.empty() && !re2::RE2::PartialMatch(msg, c.fail_regex)) {
+        Fail(line, c.expr, "error \"" + msg + "\" does not match /" + c.fail_regex + "/");
+        return;
+      }
+      report_.passed++;
       return;
     }
     if (!r.ok()) {
