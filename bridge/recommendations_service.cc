@@ -17,15 +17,32 @@ Status RecommendationsService::Start(const config::RecommendationsConfig& config
   if (!scanner.ok()) return scanner.status().Annotate("opening the recommendation tables");
   scanner_ = std::move(scanner).value();
   Reconfigure(config);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    started_ = true;
+  }
   Arm(std::chrono::milliseconds(0));
   return Status::OK();
 }
 
 void RecommendationsService::Reconfigure(const config::RecommendationsConfig& config) {
-  std::lock_guard<std::mutex> lock(mu_);
-  specs_ = config.sources;
-  interval_ = std::chrono::duration_cast<std::chrono::milliseconds>(config.scan_interval);
-  if (interval_ < std::chrono::seconds(1)) interval_ = std::chrono::seconds(1);
+  bool scan_now = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    bool changed = specs_ != config.sources;
+    specs_ = config.sources;
+    interval_ = std::chrono::duration_cast<std::chrono::milliseconds>(config.scan_interval);
+    if (interval_ < std::chrono::seconds(1)) interval_ = std::chrono::seconds(1);
+    // New sources are scanned at once (after the scan in progress, if any).
+    if (changed && started_ && !stopped_) {
+      if (scanning_) {
+        rescan_requested_ = true;
+      } else {
+        scan_now = true;
+      }
+    }
+  }
+  if (scan_now) Arm(std::chrono::milliseconds(0));
 }
 
 void RecommendationsService::Stop() {
@@ -87,6 +104,8 @@ void RecommendationsService::RunScan() {
     std::lock_guard<std::mutex> lock(mu_);
     scanning_ = false;
     stopped = stopped_;
+    if (rescan_requested_) interval = std::chrono::milliseconds(0);
+    rescan_requested_ = false;
   }
   if (!stopped) Arm(interval);
 }

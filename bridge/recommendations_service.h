@@ -43,8 +43,9 @@ class RecommendationsService : public std::enable_shared_from_this<Recommendatio
   // Opens the tables (serving the last stored state at once) and schedules the first scan
   // right away. Errors: opening the tables.
   Status Start(const config::RecommendationsConfig& config);
-  // Applies new sources/interval (config reload); the next scan uses them. Bad source specs
-  // are logged and left out.
+  // Applies new sources/interval (config reload). Changed sources are scanned at once (after
+  // a scan in progress); otherwise the next scan uses them. Bad source specs are logged at
+  // each scan and left out.
   void Reconfigure(const config::RecommendationsConfig& config);
   void Stop();
 
@@ -66,8 +67,10 @@ class RecommendationsService : public std::enable_shared_from_this<Recommendatio
   std::mutex mu_;  // guards the fields below
   std::vector<std::string> specs_;
   std::chrono::milliseconds interval_{600000};
+  bool started_ = false;
   bool stopped_ = false;
   bool scanning_ = false;
+  bool rescan_requested_ = false;  // sources changed during a scan
 };
 
 }  // namespace sb::bridge

@@ -63,6 +63,14 @@ TEST(RecommendationsServiceTest, BridgeScansSourcesAndServesJsonAndMetricsAndSto
   EXPECT_THAT(body, HasSubstr("scout_image_base_info{image=\"shotaohtsuka/scout-demo:v1\",digest=\"a3eaeba5365f\","
                               "base_image=\"alpine\",base_tag=\"3\"} 1\n"));
 
+  // promtool accepts the body (lint included).
+  if (std::string promtool = testing::FindExecutable("promtool"); !promtool.empty()) {
+    testing::WriteFile(data.File("recs.prom"), body);
+    std::string out;
+    EXPECT_EQ(testing::RunCommand({"/bin/sh", "-c", promtool + " check metrics < " + data.File("recs.prom")}, &out), 0)
+        << out;
+  }
+
   // The same metrics are in the store, under job="scout-recommendations".
   ASSERT_TRUE(itest::WaitUntil(
       [&] {
@@ -75,6 +83,34 @@ TEST(RecommendationsServiceTest, BridgeScansSourcesAndServesJsonAndMetricsAndSto
   auto refs = app.store()->Select({*job}, INT64_MIN, INT64_MAX);
   ASSERT_OK(refs);
   EXPECT_GE(refs->size(), 10u);
+  app.Stop();
+}
+
+TEST(RecommendationsServiceTest, ReloadWithNewSourcesScansThemAtOnce) {
+  testing::TempDir data, a, b;
+  CopyFixture("01_", a.File("app.txt"));
+  CopyFixture("17_", b.File("lab.txt"));
+  auto yaml = [](const std::string& dir) {
+    return "recommendations:\n  sources: [" + dir + "]\n  scan_interval: 1h\n";
+  };
+  testing::WriteFile(data.File("bridge.yml"), yaml(a.path()));
+  bridge::AppOptions o;
+  o.listen_address = "127.0.0.1:0";
+  o.storage_path = data.File("store");
+  o.config_file = data.File("bridge.yml");
+  bridge::App app(o);
+  ASSERT_OK(app.Start());
+  auto image_of_first = [&]() -> std::string {
+    std::string body;
+    if (testing::HttpRequest(app.port(), "GET", "/api/v1/recommendations", {}, "", &body) != 200) return "";
+    auto targets = json::parse(body).at("data").at("targets").as_array();
+    return targets.size() == 1 ? std::string(targets[0].at("image").as_string()) : "";
+  };
+  ASSERT_TRUE(itest::WaitUntil([&] { return image_of_first() == "registry.example.test/example/app:1.2.3"; }, 20s));
+  testing::WriteFile(data.File("bridge.yml"), yaml(b.path()));
+  ASSERT_OK(app.Reload());
+  // The interval is an hour: only the reload can have triggered this scan.
+  EXPECT_TRUE(itest::WaitUntil([&] { return image_of_first() == "lab8:classic"; }, 20s)) << image_of_first();
   app.Stop();
 }
 
