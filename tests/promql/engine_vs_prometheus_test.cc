@@ -1,6 +1,6 @@
 // Differential test of the engine against a real Prometheus 2.42 (Debian package), on
-// ~90 expressions covering every operator, aggregation and function in scope, evaluated
-// as range queries. The same deterministic data goes to Prometheus (promtool tsdb
+// ~100 expressions covering every operator, aggregation and function in scope, evaluated
+// as range queries and as instant queries at three times. The same deterministic data goes to Prometheus (promtool tsdb
 // create-blocks-from openmetrics) and to a MemoryQueryable.
 //
 // Prometheus 2.42 has closed windows and Prometheus 3 left-open ones: the data keeps every
@@ -198,6 +198,54 @@ TEST(EngineVsPrometheusTest, RangeQueriesAgreeWithPrometheus242) {
     ++compared;
   }
   EXPECT_GE(compared, 90);
+
+  // The same expressions as instant queries (scalars, vectors, and range vectors for the
+  // selectors), at times off every window edge.
+  int instants = 0;
+  for (const char* q : kQueries) {
+    for (int64_t t : {start, start + 31 * 60'000, end}) {
+      SCOPED_TRACE(std::string(q) + " @" + std::to_string(t));
+      auto mine = engine.Instant(q, t);
+      char at[64];
+      std::snprintf(at, sizeof(at), "&time=%.3f", t / 1000.0);
+      std::string body;
+      int code = testing::HttpRequest(port, "GET", "/api/v1/query?query=" + UrlEncode(q) + at, {}, "", &body);
+      if (code != 200) {
+        EXPECT_FALSE(mine.ok()) << "Prometheus failed (" << code << "): " << body;
+        continue;
+      }
+      ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+      auto json = boost::json::parse(body);
+      const auto& data = json.at("data");
+      ASSERT_EQ(std::string(data.at("resultType").as_string()), ValueTypeName(mine->value.type));
+      std::map<std::string, double> theirs, ours;
+      if (mine->value.type == ValueType::kScalar) {
+        theirs[""] = std::strtod(std::string(data.at("result").as_array()[1].as_string()).c_str(), nullptr);
+        ours[""] = mine->value.scalar;
+      } else {
+        for (const auto& r : data.at("result").as_array()) {
+          storage::Labels l;
+          for (const auto& kv : r.at("metric").as_object()) {
+            l.push_back({std::string(kv.key()), std::string(kv.value().as_string())});
+          }
+          std::sort(l.begin(), l.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+          theirs[storage::LabelsToString(l)] =
+              std::strtod(std::string(r.at("value").as_array()[1].as_string()).c_str(), nullptr);
+        }
+        for (const auto& s : mine->value.series) ours[storage::LabelsToString(s.labels)] = s.points[0].v;
+      }
+      ASSERT_EQ(theirs.size(), ours.size());
+      for (const auto& [k, v] : theirs) {
+        ASSERT_TRUE(ours.count(k)) << k;
+        double w = ours[k];
+        bool eq = (std::isnan(v) && std::isnan(w)) || v == w ||
+                  std::fabs(v - w) <= 1e-9 * std::max(std::fabs(v), std::fabs(w));
+        EXPECT_TRUE(eq) << k << ": Prometheus " << v << ", promql-lite " << w;
+      }
+      ++instants;
+    }
+  }
+  EXPECT_GE(instants, 270);
 }
 
 }  // namespace
