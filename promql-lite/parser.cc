@@ -1,3 +1,6 @@
+// The PromQL parser. One class, because a recursive-descent parser's methods share the
+// token cursor; it is longer than the usual ~400 lines for that reason. Grammar and error
+// wording follow Prometheus's generated_parser.y and its checkAST type checks.
 #include "promql-lite/parser.h"
 
 #include <cmath>
