@@ -3,7 +3,8 @@
 # 30 days at a 1h step for one org and one stream, against the bridge and against a real
 # Prometheus 2.42 holding the same data (the differential test's data set: 3 orgs, 30 days,
 # hourly), in the same run. Prints the median latency of each query on each server (N runs
-# after a warm-up, one keep-alive connection, form POST as Grafana sends it) and the ratio.
+# after a warm-up, one keep-alive connection each, form POST as Grafana sends it, requests
+# alternating between the servers so that both see the same machine load) and the ratio.
 #
 #   bench/promql/dashboard_vs_prometheus.sh [BUILD_DIR] [N]
 #
@@ -62,39 +63,45 @@ queries = [f'sum by(severity) (scout_stream_vulnerabilities{{job="{org}", stream
            for s in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNSPECIFIED")]
 queries.append(f'sum(scout_stream_vulnerabilities{{job="{org}", streamName="{stream}"}})')
 
-def run(port, q):
-    conn = http.client.HTTPConnection("127.0.0.1", port)
-    body = urllib.parse.urlencode({"query": q, "start": start, "end": end, "step": 3600})
-    hdrs = {"Content-Type": "application/x-www-form-urlencoded"}
-    def once():
+class Client:
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port)
+    def once(self, q):
+        body = urllib.parse.urlencode({"query": q, "start": start, "end": end, "step": 3600})
+        hdrs = {"Content-Type": "application/x-www-form-urlencoded"}
         t0 = time.perf_counter()
-        conn.request("POST", "/api/v1/query_range", body, hdrs)
-        r = conn.getresponse()
+        self.conn.request("POST", "/api/v1/query_range", body, hdrs)
+        r = self.conn.getresponse()
         data = r.read()
         dt = time.perf_counter() - t0
         assert r.status == 200, data[:200]
         return dt, data
-    for _ in range(3):
-        once()
-    times, last = [], None
-    for _ in range(n):
-        dt, last = once()
-        times.append(dt)
-    conn.close()
-    res = json.loads(last)["data"]["result"]
-    points = sum(len(s["values"]) for s in res)
-    return statistics.median(times) * 1000, points
 
+def points(data):
+    return sum(len(s["values"]) for s in json.loads(data)["data"]["result"])
+
+# Requests alternate between the two servers, so that both see the same machine load.
+prom, bridge = Client(prom_port), Client(bridge_port)
 print(f"overview dashboard, org={org} streamName={stream}, 30 days at 1h step, median of {n} (ms)")
 print(f"{'query':<14}{'prometheus':>12}{'bridge':>10}{'bridge/prom':>13}{'points':>8}")
 tp = tb = 0.0
 for q in queries:
-    mp, pp = run(prom_port, q)
-    mb, pb = run(bridge_port, q)
+    for _ in range(3):
+        prom.once(q)
+        bridge.once(q)
+    times_p, times_b = [], []
+    for _ in range(n):
+        dt, dp = prom.once(q)
+        times_p.append(dt)
+        dt, db = bridge.once(q)
+        times_b.append(dt)
+    pp, pb = points(dp), points(db)
     assert pp == pb, (q, pp, pb)
+    mp, mb = statistics.median(times_p) * 1000, statistics.median(times_b) * 1000
     tp += mp
     tb += mb
     label = q.split('severity="')[1].split('"')[0] if 'severity="' in q else "sum (total)"
     print(f"{label:<14}{mp:>12.3f}{mb:>10.3f}{mb / mp:>13.2f}{pb:>8}")
 print(f"{'all six':<14}{tp:>12.3f}{tb:>10.3f}{tb / tp:>13.2f}")
+print("load average:", open("/proc/loadavg").read().split()[:3])
 PY
