@@ -31,6 +31,7 @@ void RecommendationsService::Reconfigure(const config::RecommendationsConfig& co
     std::lock_guard<std::mutex> lock(mu_);
     bool changed = specs_ != config.sources;
     specs_ = config.sources;
+    s3_ = config.s3;
     interval_ = std::chrono::duration_cast<std::chrono::milliseconds>(config.scan_interval);
     if (interval_ < std::chrono::seconds(1)) interval_ = std::chrono::seconds(1);
     // New sources are scanned at once (after the scan in progress, if any).
@@ -66,17 +67,26 @@ void RecommendationsService::Arm(std::chrono::milliseconds wait) {
 void RecommendationsService::RunScan() {
   std::vector<std::string> specs;
   std::chrono::milliseconds interval;
+  config::RecommendationsS3Config s3;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_ || scanning_) return;
     scanning_ = true;
     specs = specs_;
     interval = interval_;
+    s3 = s3_;
   }
   if (!specs.empty()) {
     std::vector<std::unique_ptr<rec::ReportSource>> owned;
     std::vector<rec::ReportSource*> sources;
+    // recommendations.s3 in the config, over the AWS_* environment defaults.
     rec::SourceSettings settings = rec::SourceSettingsFromEnv();
+    if (!s3.endpoint.empty()) settings.s3_endpoint = s3.endpoint;
+    if (!s3.profile.empty()) settings.s3_profile = s3.profile;
+    if (s3.region != config::RecommendationsS3Config{}.region || settings.s3_region.empty()) {
+      settings.s3_region = s3.region;
+    }
+    settings.s3_path_style = s3.path_style;
     for (const auto& spec : specs) {
       auto source = rec::MakeSource(spec, settings);
       if (!source.ok()) {

@@ -1,5 +1,6 @@
 // RecommendationsService: the App's part of issue 6. It rescans the configured report
-// sources (`recommendations.sources`, directories or s3:// URLs) every
+// sources (`recommendations.sources`, directories or s3:// URLs, with `recommendations.s3`
+// over the AWS_ENDPOINT_URL / AWS_REGION environment defaults) every
 // `recommendations.scan_interval` on the App's work pool, keeps the graph in the store's
 // SQLite file, appends the derived metrics to the store as target "recommendations"
 // (job="scout-recommendations"; so stale markers and remote write apply), and serves:
@@ -66,6 +67,7 @@ class RecommendationsService : public std::enable_shared_from_this<Recommendatio
 
   std::mutex mu_;  // guards the fields below
   std::vector<std::string> specs_;
+  config::RecommendationsS3Config s3_;
   std::chrono::milliseconds interval_{600000};
   bool started_ = false;
   bool stopped_ = false;
