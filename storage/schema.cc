@@ -142,6 +142,12 @@ Stmt& Stmt::BindBlob(int i, std::string_view v) {
   return *this;
 }
 
+Stmt& Stmt::BindBlobNoCopy(int i, std::string_view v) {
+  sqlite3_bind_blob(st_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()),
+                    SQLITE_STATIC);
+  return *this;
+}
+
 Result<bool> Stmt::Step() {
   const int rc = sqlite3_step(st_);
   if (rc == SQLITE_ROW) return true;

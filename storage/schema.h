@@ -64,6 +64,8 @@ class Stmt {
   Stmt& Bind(int i, int64_t v);
   Stmt& BindText(int i, std::string_view v);
   Stmt& BindBlob(int i, std::string_view v);
+  // Binds without copying: `v` must stay alive and unchanged until the next Step/Reset.
+  Stmt& BindBlobNoCopy(int i, std::string_view v);
 
   // Steps once. Returns true when a row is ready, false when done.
   // Errors: IOError/Corruption from SQLite.

@@ -50,6 +50,43 @@ Result<Labels> Canonicalize(Labels labels) {
   return labels;
 }
 
+Status EncodeCanonical(const Labels& labels, std::string* out) {
+  // Sorted pointers instead of a sorted copy; a thread's scratch vector is reused.
+  thread_local std::vector<const Label*> sorted;
+  sorted.clear();
+  const Label* name = nullptr;
+  bool ok = true;
+  for (const Label& l : labels) {
+    ok = ok && ValidName(l.name, /*allow_colon=*/false);
+    sorted.push_back(&l);
+  }
+  if (ok) {
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const Label* a, const Label* b) { return a->name < b->name; });
+    for (size_t i = 0; i < sorted.size() && ok; ++i) {
+      if (i > 0 && sorted[i]->name == sorted[i - 1]->name) ok = false;
+      if (sorted[i]->name == kMetricNameLabel) name = sorted[i];
+    }
+    ok = ok && name != nullptr && !name->value.empty() &&
+         ValidName(name->value, /*allow_colon=*/true);
+  }
+  if (!ok) {
+    Result<Labels> r = Canonicalize(labels);  // for its exact message
+    if (!r.ok()) return r.status();
+    *out = EncodeLabels(*r);
+    return Status::OK();
+  }
+  out->clear();
+  for (const Label* l : sorted) {
+    if (l->value.empty()) continue;
+    PutUvarint(out, l->name.size());
+    out->append(l->name);
+    PutUvarint(out, l->value.size());
+    out->append(l->value);
+  }
+  return Status::OK();
+}
+
 void PutUvarint(std::string* out, uint64_t v) {
   while (v >= 0x80) {
     out->push_back(static_cast<char>((v & 0x7f) | 0x80));

@@ -33,6 +33,10 @@ Result<Labels> Canonicalize(Labels labels);
 
 // Encodes canonical labels as uvarint-length-prefixed name/value pairs.
 std::string EncodeLabels(const Labels& labels);
+
+// EncodeLabels(Canonicalize(labels)) into *out (replacing its contents), without copying
+// the label set: the hot path of a fetch. Errors: exactly Canonicalize's.
+Status EncodeCanonical(const Labels& labels, std::string* out);
 // Inverse of EncodeLabels. Errors: Corruption on a truncated or malformed blob.
 Result<Labels> DecodeLabels(std::string_view blob);
 

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -162,6 +163,14 @@ class Store {
                      const std::vector<SeriesSample>& samples,
                      std::string_view raw_body_for_snapshot);
 
+  // Called after every committed AppendFetch with its arguments, on the caller's thread and
+  // still under the writer lock, so calls come in commit order (the remote-write feeder's
+  // live path). It must not call the store's writer methods; readers are fine. Set it before
+  // the first AppendFetch: it is not synchronized with writers.
+  using CommitListener = std::function<void(const std::string& target_key, int64_t fetch_time_ms,
+                                            const std::vector<SeriesSample>& samples)>;
+  void SetCommitListener(CommitListener listener) { commit_listener_ = std::move(listener); }
+
   // Appends samples to series (created as needed) in ONE transaction, for imports and
   // tests. Samples at or before a series' last stored timestamp are skipped (counted in
   // samples_skipped), so importing the same data twice adds nothing. Values are stored bit
@@ -219,7 +228,13 @@ class Store {
     int64_t max_t = INT64_MIN;
     int64_t head_min_t = INT64_MIN;  // min_t of its last chunk; INT64_MIN while none
   };
-  struct Planned;  // one series' part of a fetch, see store.cc
+  struct Planned;    // one series' part of a fetch, see store_append.cc
+  struct NewSeries;  // a series a fetch creates
+  // Transparent hash, so ids_ is searched with a string_view (no key copy per sample).
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
 
   explicit Store(const StoreOptions& options) : options_(options) {}
   Status Load();
@@ -228,11 +243,19 @@ class Store {
   Result<std::vector<Sample>> ReadChunks(Log log, int64_t id, int64_t mint, int64_t maxt);
   Result<std::vector<int64_t>> PreviousSeries(int64_t target_id);
   Status WriteFetch(const std::string& target_key, int64_t fetch_time_ms,
-                    std::vector<Planned>* plan, size_t num_given, std::string_view body,
-                    XorChunkAppender* fetch_head, int64_t* target_id_out);
-  // Appends (t, v) to `head`, cutting a new chunk first if the open one is full, and
-  // writes the open chunk's row with `put_chunk` (INSERT OR REPLACE of the 5 columns).
-  Status PutSample(Stmt* put_chunk, int64_t id, XorChunkAppender* head, int64_t t, double v);
+                    std::vector<Planned>* plan, std::vector<NewSeries>* created,
+                    size_t num_given, int body_encoding, std::string_view body,
+                    int64_t* target_id_out);
+  // Appends (t, v) to `head` in place, cutting a new chunk first if the open one is full,
+  // and writes the open chunk's row of table `log` (UPDATE, or INSERT for a new chunk).
+  Status PutSample(Log log, int64_t id, XorChunkAppender* head, int64_t t, double v);
+  // AppendFetch's reused state (guarded by write_mu_): statements, buffers, and the
+  // per-fetch "seen" mark of each series id.
+  std::optional<Stmt> put_series_stmt_, put_target_stmt_;
+  std::optional<Stmt> update_chunk_stmt_[2], insert_chunk_stmt_[2];  // [chunks, fetches]
+  std::string key_buf_, chunk_buf_;
+  std::vector<uint32_t> seen_epoch_;
+  uint32_t epoch_ = 0;
   // Whether the open chunk `app` must be cut before appending a sample at `t`.
   bool NeedsCut(const XorChunkAppender& app, int64_t t) const;
   struct ImportPlan;  // one series' part of an AppendSamples batch, see store_import.cc
@@ -253,6 +276,7 @@ class Store {
   std::string Describe(Log log, int64_t id);
 
   StoreOptions options_;
+  CommitListener commit_listener_;  // see SetCommitListener
   // Serializes writers; guards writer_ and the four maps below. ids_, postings_ and
   // series_ are changed only with both write_mu_ and index_mu_ held, so a writer may read
   // them holding write_mu_ alone.
@@ -271,7 +295,8 @@ class Store {
 
   mutable std::shared_mutex index_mu_;    // guards the three below
   PostingsIndex postings_;
-  std::unordered_map<std::string, int64_t> ids_;  // encoded canonical labels -> id
+  // encoded canonical labels -> id
+  std::unordered_map<std::string, int64_t, KeyHash, std::equal_to<>> ids_;
   std::unordered_map<int64_t, SeriesState> series_;
 };
 

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <string_view>
 
 namespace sb::storage {
@@ -19,6 +20,9 @@ namespace sb::storage {
 class BitWriter {
  public:
   BitWriter() = default;
+  // Continues writing after `bytes`, whose last byte has `free_bits` unused low bits
+  // (0 if it is full). Used to add bits to a copy without copying twice.
+  BitWriter(std::string bytes, int free_bits) : bytes_(std::move(bytes)), free_bits_(free_bits) {}
 
   // Appends the low `num_bits` bits of `value`, most significant first.
   // REQUIRES: 0 <= num_bits <= 64. Bits of `value` above num_bits are ignored.
@@ -29,6 +33,12 @@ class BitWriter {
   const std::string& bytes() const { return bytes_; }
   // Number of bits written so far.
   size_t num_bits() const { return bytes_.size() * 8 - free_bits_; }
+  int free_bits() const { return free_bits_; }
+  // Hands the bytes over, leaving the writer empty.
+  std::string Release() {
+    free_bits_ = 0;
+    return std::move(bytes_);
+  }
 
  private:
   std::string bytes_;

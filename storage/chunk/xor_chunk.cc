@@ -201,6 +201,13 @@ size_t XorChunkAppender::EncodedSize() const {
 
 std::string XorChunkAppender::Bytes() const {
   std::string out;
+  EncodeTo(&out);
+  return out;
+}
+
+void XorChunkAppender::EncodeTo(std::string* out_ptr) const {
+  std::string& out = *out_ptr;
+  out.clear();
   out.reserve(EncodedSize());
   out.push_back(static_cast<char>(kXorChunkMagic0));
   out.push_back(static_cast<char>(kXorChunkMagic1));
@@ -210,16 +217,15 @@ std::string XorChunkAppender::Bytes() const {
     PutUvarint(&out, ZigZag(first_t_));
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(first_v_bits_ >> (8 * i)));
   }
+  out += stream_.bytes();
   if (run_ > 0) {
-    BitWriter tail = stream_;
+    // The pending run goes after the stream's last bit, in the output buffer itself.
+    BitWriter tail(std::move(out), stream_.free_bits());
     WriteRun(&tail);
-    out += tail.bytes();
-  } else {
-    out += stream_.bytes();
+    out = tail.Release();
   }
   const uint32_t crc = Crc32(out);
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
-  return out;
 }
 
 Result<XorChunkIterator> XorChunkIterator::Open(std::string_view blob) {

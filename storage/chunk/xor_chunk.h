@@ -64,6 +64,8 @@ class XorChunkAppender {
   // so far. Does not change the appender: more samples may be appended afterwards, and a
   // later call returns a longer chunk. Cost: O(size of the chunk).
   std::string Bytes() const;
+  // Bytes(), written into *out (replacing its contents, reusing its capacity).
+  void EncodeTo(std::string* out) const;
 
   // Size Bytes() would return, without building it. Cost: O(1).
   size_t EncodedSize() const;

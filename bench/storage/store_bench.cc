@@ -1,0 +1,226 @@
+// The store's figures for docs/benchmarks.md, on the Scout simulator's data
+// (tools/scout_sim/scout_data.h: realistic label sets; ~1/32 of the values change per
+// hourly window):
+//
+//   BM_Store_AppendFetch/100000   one fetch of a 99,900-series org committed (synchronous
+//                                 FULL, body kept as the snapshot), series already known
+//   BM_Store_OpenAndLatest        Open a 99,900-series store and read Latest()
+//   BM_Store_Select30Days         Select one org's 245 series + Samples over 30 days, in a
+//                                 store of 3 orgs x 90 days
+//   BM_Store_Size/0               bytes/sample on disk, 245 series fetched hourly for 90 days
+//   BM_Store_Size/1               ... the same with every value changing every fetch
+//
+// Every store lives in a fresh directory under $TMPDIR (default /tmp), removed at the end.
+#include <benchmark/benchmark.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/exposition/parser.h"
+#include "storage/store.h"
+#include "tools/scout_sim/scout_data.h"
+
+namespace sb::storage {
+namespace {
+
+constexpr int64_t kStartMs = 1'700'000'000'000;
+constexpr int64_t kHourMs = 3'600'000;
+
+class BenchDir {
+ public:
+  BenchDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string templ = std::string(tmp ? tmp : "/tmp") + "/store_bench.XXXXXX";
+    if (mkdtemp(templ.data()) == nullptr) std::abort();
+    path_ = templ;
+  }
+  ~BenchDir() { std::filesystem::remove_all(path_); }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void Check(const Status& s) {
+  if (!s.ok()) {
+    fprintf(stderr, "bench: %s\n", s.ToString().c_str());
+    std::abort();
+  }
+}
+
+// One fetch of `spec` in window `w` as the bridge stores it: samples with job/instance
+// labels, and the body.
+struct Fetch {
+  std::vector<SeriesSample> samples;
+  std::string body;
+};
+
+Fetch MakeFetch(const sim::OrgSpec& spec, int64_t w, bool with_body = true) {
+  Fetch f;
+  std::string body = sim::RenderOrgMetrics(spec, w);
+  Result<expo::Exposition> exp = expo::ParseExposition(body, expo::Format::kText004);
+  Check(exp.status());
+  for (const expo::Family& fam : exp->families) {
+    for (const expo::Sample& s : fam.samples) {
+      SeriesSample ss;
+      ss.value = s.value;
+      ss.labels.push_back({"__name__", s.name});
+      for (const expo::Label& l : s.labels) ss.labels.push_back({l.name, l.value});
+      ss.labels.push_back({"job", "scout"});
+      ss.labels.push_back({"instance", "api.scout.docker.com:443"});
+      f.samples.push_back(std::move(ss));
+    }
+  }
+  if (with_body) f.body = std::move(body);
+  return f;
+}
+
+int64_t FilesBytes(const std::string& path) {
+  int64_t n = 0;
+  for (const char* suffix : {"", "-wal"}) {
+    std::error_code ec;
+    const auto s = std::filesystem::file_size(path + suffix, ec);
+    if (!ec) n += static_cast<int64_t>(s);
+  }
+  return n;
+}
+
+void BM_Store_AppendFetch(benchmark::State& state) {
+  const sim::OrgSpec spec = sim::SpecForSeriesCount("big", static_cast<int>(state.range(0)));
+  BenchDir dir;
+  StoreOptions o;
+  o.path = dir.File("bridge.db");
+  auto store = Store::Open(o);
+  Check(store.status());
+  // Fetches of 8 windows, prepared up front; the first creates the series.
+  std::vector<Fetch> fetches;
+  for (int w = 0; w < 8; ++w) fetches.push_back(MakeFetch(spec, w));
+  Check((*store)->AppendFetch("scout/big", kStartMs, fetches[0].samples, fetches[0].body));
+  int64_t i = 1;
+  for (auto _ : state) {
+    const Fetch& f = fetches[1 + i % 7];
+    Check((*store)->AppendFetch("scout/big", kStartMs + i * kHourMs, f.samples, f.body));
+    ++i;
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(fetches[0].samples.size()));
+  state.counters["series"] = static_cast<double>(fetches[0].samples.size());
+}
+BENCHMARK(BM_Store_AppendFetch)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Store_OpenAndLatest(benchmark::State& state) {
+  const sim::OrgSpec spec = sim::SpecForSeriesCount("big", 100000);
+  BenchDir dir;
+  StoreOptions o;
+  o.path = dir.File("bridge.db");
+  {
+    auto store = Store::Open(o);
+    Check(store.status());
+    for (int w = 0; w < 3; ++w) {
+      Fetch f = MakeFetch(spec, w);
+      Check((*store)->AppendFetch("scout/big", kStartMs + w * kHourMs, f.samples, f.body));
+    }
+  }
+  size_t body_bytes = 0;
+  for (auto _ : state) {
+    auto store = Store::Open(o);
+    Check(store.status());
+    auto latest = (*store)->Latest("scout/big");
+    Check(latest.status());
+    if (!latest->has_value()) std::abort();
+    body_bytes = (*latest)->body.size();
+  }
+  state.counters["body_bytes"] = static_cast<double>(body_bytes);
+}
+BENCHMARK(BM_Store_OpenAndLatest)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Store_Select30Days(benchmark::State& state) {
+  BenchDir dir;
+  StoreOptions o;
+  o.path = dir.File("bridge.db");
+  o.synchronous = "OFF";
+  auto store = Store::Open(o);
+  Check(store.status());
+  constexpr int kFetches = 2160;  // 90 days hourly
+  for (const char* org : {"org0", "org1", "org2"}) {
+    const sim::OrgSpec spec = sim::SpecForSeriesCount(org, 250);
+    Fetch first = MakeFetch(spec, 0, false);
+    std::vector<SeriesSamples> batch;
+    for (size_t s = 0; s < first.samples.size(); ++s) {
+      SeriesSamples ss;
+      ss.labels = first.samples[s].labels;
+      ss.labels.push_back({"org", org});
+      for (int w = 0; w < kFetches; ++w) {
+        ss.samples.push_back({kStartMs + w * kHourMs, sim::SeriesValue(spec, static_cast<int>(s), w)});
+      }
+      batch.push_back(std::move(ss));
+    }
+    Check((*store)->AppendSamples(batch).status());
+  }
+  const int64_t maxt = kStartMs + (kFetches - 1) * kHourMs;
+  const int64_t mint = maxt - 30 * 24 * kHourMs;
+  const std::vector<Matcher> ms = {Matcher::Make(Matcher::Type::kEqual, "org", "org1").value()};
+  size_t samples = 0, series = 0;
+  for (auto _ : state) {
+    auto refs = (*store)->Select(ms, mint, maxt);
+    Check(refs.status());
+    samples = 0;
+    for (const SeriesRef& r : *refs) {
+      auto s = (*store)->Samples(r.id, mint, maxt);
+      Check(s.status());
+      samples += s->size();
+    }
+    series = refs->size();
+  }
+  state.counters["series"] = static_cast<double>(series);
+  state.counters["samples"] = static_cast<double>(samples);
+}
+BENCHMARK(BM_Store_Select30Days)->Unit(benchmark::kMillisecond);
+
+// arg 0: Scout-like (the simulator's values, ~3% change per fetch); 1: busy (every value
+// changes every fetch: a random walk).
+void BM_Store_Size(benchmark::State& state) {
+  const bool busy = state.range(0) == 1;
+  const sim::OrgSpec spec = sim::SpecForSeriesCount("acme", 250);
+  constexpr int kFetches = 2160;
+  int64_t bytes = 0, samples = 0;
+  for (auto _ : state) {
+    BenchDir dir;
+    StoreOptions o;
+    o.path = dir.File("bridge.db");
+    o.synchronous = "OFF";  // size does not depend on it; keeps the run short
+    {
+      auto store = Store::Open(o);
+      Check(store.status());
+      Fetch f = MakeFetch(spec, 0);
+      uint64_t rng = 42;
+      std::vector<double> walk(f.samples.size(), 1000.0);
+      for (int w = 0; w < kFetches; ++w) {
+        for (size_t s = 0; s < f.samples.size(); ++s) {
+          if (busy) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            walk[s] += static_cast<double>(rng >> 11) * 0x1.0p-53 - 0.5;
+            f.samples[s].value = walk[s];
+          } else {
+            f.samples[s].value = sim::SeriesValue(spec, static_cast<int>(s), w);
+          }
+        }
+        Check((*store)->AppendFetch("scout/acme", kStartMs + w * kHourMs, f.samples, f.body));
+      }
+      samples = static_cast<int64_t>(f.samples.size()) * kFetches;
+    }  // closing the last connection checkpoints and removes the WAL
+    bytes = FilesBytes(o.path);
+  }
+  state.SetLabel(busy ? "busy" : "scout_like");
+  state.counters["bytes"] = static_cast<double>(bytes);
+  state.counters["samples"] = static_cast<double>(samples);
+  state.counters["bytes_per_sample"] = static_cast<double>(bytes) / static_cast<double>(samples);
+}
+BENCHMARK(BM_Store_Size)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace sb::storage

@@ -1,0 +1,116 @@
+// Tests of the fetch hot path (storage/store_append.cc) and EncodeCanonical.
+#include <sqlite3.h>
+
+#include <string>
+#include <vector>
+
+#include "storage/series.h"
+#include "storage/store.h"
+#include "tests/storage/xor_chunk_data.h"
+#include "tests/testing/testing.h"
+
+namespace sb::storage {
+namespace {
+
+using ::testing::HasSubstr;
+using testdata::kHourMs;
+using testdata::kStartMs;
+
+void RawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+std::vector<Sample> All(Store* store) {
+  std::vector<Sample> out;
+  auto refs = store->Select({}, INT64_MIN, INT64_MAX);
+  EXPECT_TRUE(refs.ok());
+  for (const SeriesRef& r : *refs) {
+    auto s = store->Samples(r.id, INT64_MIN, INT64_MAX);
+    EXPECT_TRUE(s.ok());
+    out.insert(out.end(), s->begin(), s->end());
+  }
+  return out;
+}
+
+TEST(StoreAppendTest, FailedFetchLeavesNoSampleBehindInMemoryOrOnDisk) {
+  testing::TempDir dir;
+  StoreOptions o;
+  o.path = dir.File("store.db");
+  o.synchronous = "OFF";
+  auto store = Store::Open(o);
+  ASSERT_OK(store);
+  const Labels a = {{"__name__", "a"}};
+  ASSERT_OK((*store)->AppendFetch("t", kStartMs, {{a, 1}}, "b1"));
+  // Make the target upsert fail: the chunk rows were already updated (and the open chunk
+  // appended to in place) when it does, so everything must be rolled back and forgotten.
+  RawExec(o.path, "CREATE TRIGGER no_targets BEFORE UPDATE ON targets "
+                  "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+  Status s = (*store)->AppendFetch("t", kStartMs + kHourMs, {{a, 2}}, "b2");
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("injected failure"));
+  std::vector<Sample> got = All(store->get());
+  ASSERT_EQ(got.size(), 1u);
+  RawExec(o.path, "DROP TRIGGER no_targets");
+  // The failed time is free again, and the next fetch continues from the committed state.
+  ASSERT_OK((*store)->AppendFetch("t", kStartMs + kHourMs, {{a, 3}}, "b3"));
+  got = All(store->get());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].value, 1);
+  EXPECT_EQ(got[1].value, 3);
+  auto log = (*store)->FetchLog("t", INT64_MIN, INT64_MAX);
+  ASSERT_OK(log);
+  EXPECT_EQ(log->size(), 2u);
+  auto latest = (*store)->Latest("t");
+  ASSERT_OK(latest);
+  EXPECT_EQ((*latest)->body, "b3");
+}
+
+TEST(StoreAppendTest, LargeBodyIsStoredCompressedAndReadBackExactly) {
+  testing::TempDir dir;
+  StoreOptions o;
+  o.path = dir.File("store.db");
+  o.synchronous = "OFF";
+  auto store = Store::Open(o);
+  ASSERT_OK(store);
+  std::string body;
+  for (int i = 0; i < 40000; ++i) body += "metric{i=\"" + std::to_string(i) + "\"} 1\n";
+  ASSERT_GT(body.size(), 512u << 10);  // large enough for the helper-thread path
+  ASSERT_OK((*store)->AppendFetch("t", kStartMs, {{{{"__name__", "m"}}, 1}}, body));
+  auto latest = (*store)->Latest("t");
+  ASSERT_OK(latest);
+  EXPECT_EQ((*latest)->body, body);
+}
+
+TEST(EncodeCanonicalTest, MatchesCanonicalizeThenEncodeLabels) {
+  const std::vector<Labels> cases = {
+      {{"__name__", "up"}},
+      {{"z", "1"}, {"__name__", "x"}, {"a", "2"}, {"empty", ""}},
+      {{"job", "j"}, {"instance", "i:1"}, {"__name__", "ns:metric_total"}, {"b", "\n\"\\"}},
+  };
+  for (const Labels& l : cases) {
+    std::string got;
+    ASSERT_OK(EncodeCanonical(l, &got));
+    EXPECT_EQ(got, EncodeLabels(Canonicalize(l).value()));
+  }
+  const std::vector<Labels> bad = {
+      {{"a", "1"}},                                // no __name__
+      {{"__name__", "x"}, {"a", "1"}, {"a", "2"}},  // duplicate
+      {{"__name__", "x"}, {"1a", "1"}},             // bad name
+      {{"__name__", "x"}, {"", "1"}},               // empty name
+      {{"__name__", "a-b"}},                        // bad metric name
+  };
+  for (const Labels& l : bad) {
+    std::string got;
+    Status s = EncodeCanonical(l, &got);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.message(), Canonicalize(l).status().message());
+  }
+}
+
+}  // namespace
+}  // namespace sb::storage
