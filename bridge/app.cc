@@ -107,6 +107,22 @@ Status App::Start() {
     }
     ScheduleRetention(std::chrono::milliseconds(0));  // once at start, then periodically
   }
+  // The remote-write feeder: the store is its queue; it hears of every committed fetch.
+  if (store_) {
+    remote_write::FeederOptions fo;
+    fo.store = store_.get();
+    fo.db_path = (std::filesystem::path(options_.storage_path) / "bridge.db").string();
+    fo.clock = options_.clock;
+    auto feeder = remote_write::Feeder::Start(fo, *cfg);
+    if (!feeder.ok()) return feeder.status();
+    feeder_ = std::move(feeder).value();
+    store_->SetCommitListener([f = feeder_.get()](const std::string& key, int64_t t,
+                                                  const std::vector<storage::SeriesSample>& samples) {
+      f->OnCommit(key, t, samples);
+    });
+  } else if (!cfg->remote_write.empty()) {
+    return Status::InvalidArgument("remote_write needs the store: set --storage.path");
+  }
   // API modules: each registers its paths here, before the server starts.
   if (store_) {  // the Prometheus query API (promql-lite/api/api.h)
     promql::api::ApiOptions ao;
@@ -216,6 +232,8 @@ void App::Stop() {
   }
   if (work_) work_->join();
   if (server_) server_->Stop();
+  if (feeder_) feeder_->Stop();
+  feeder_.reset();
   store_.reset();
   routes_.store(nullptr);
 }
@@ -310,6 +328,18 @@ Status App::Reload() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return Status::Unavailable("the bridge is stopping");
   }
+  Status rw = feeder_ ? feeder_->Reload(*cfg)
+                      : (cfg->remote_write.empty() ? Status::OK()
+                                                   : Status::InvalidArgument("remote_write needs the store: set --storage.path"));
+  if (!rw.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      reloads_failed_++;
+      last_reload_ok_ = false;
+    }
+    LogError("error reloading config", {{"err", rw.message()}});
+    return rw;
+  }
   Apply(*cfg);
   if (recommendations_) recommendations_->Reconfigure(cfg->recommendations);
   {
@@ -357,7 +387,9 @@ std::string App::RenderSelfMetrics() const {
     last_ok = last_reload_ok_;
     last_ms = last_reload_ms_;
   }
-  return metrics_.Render(TargetStatuses(), ss, options_.clock->NowMs(), ok, failed, last_ok, last_ms);
+  std::string out = metrics_.Render(TargetStatuses(), ss, options_.clock->NowMs(), ok, failed, last_ok, last_ms);
+  if (feeder_) out += feeder_->RenderMetrics();
+  return out;
 }
 
 std::string App::TargetsJson() const {

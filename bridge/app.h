@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "config/config.h"
 #include "promql-lite/engine.h"
+#include "remote_write/feeder.h"
 
 namespace sb::bridge {
 
@@ -103,6 +104,8 @@ class App final : public RouterContext {
   void RegisterApi(std::string path, ApiHandler handler, bool prefix = false);
   // The store, or null without a storage path. Valid between Start() and destruction.
   storage::Store* store() const { return store_.get(); }
+  // The remote-write feeder, or null without a store. Valid between Start() and Stop().
+  remote_write::Feeder* feeder() const { return feeder_.get(); }
 
  private:
   Result<config::Config> LoadConfig() const;
@@ -123,6 +126,7 @@ class App final : public RouterContext {
   std::unique_ptr<asio::steady_timer> retention_timer_;
   bool retention_stopped_ = false;
   std::shared_ptr<RecommendationsService> recommendations_;  // base-image recommendations (issue 6)
+  std::unique_ptr<remote_write::Feeder> feeder_;  // null without a store
   SelfMetrics metrics_;
   std::atomic<std::shared_ptr<const RouteTable>> routes_;
   std::atomic<bool> ready_{false};

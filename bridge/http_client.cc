@@ -68,6 +68,10 @@ Status Validate(const FetchRequest& r) {
       return Status::InvalidArgument("value of request header '" + name + "' contains CR, LF or NUL");
     }
   }
+  if (r.method.empty() || r.method.size() > 16) return Status::InvalidArgument("invalid request method");
+  for (char c : r.method) {
+    if (c < 'A' || c > 'Z') return Status::InvalidArgument("invalid request method");
+  }
   if (r.timeout.count() <= 0) return Status::InvalidArgument("timeout must be > 0");
   if (r.max_body_bytes == 0) return Status::InvalidArgument("max_body_bytes must be > 0");
   return Status::OK();
@@ -130,7 +134,7 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   }
 
   void BuildRequest() {
-    request_.method(http::verb::get);
+    request_.method_string(req_.method);
     request_.target(req_.target);
     request_.version(11);
     auto has = [&](std::string_view name) {
@@ -144,6 +148,10 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
     // One request per connection: the bridge fetches each upstream rarely.
     if (!has("Connection")) request_.set(http::field::connection, "close");
     for (const auto& [name, value] : req_.headers) request_.insert(name, value);
+    if (!req_.body.empty() || req_.method != "GET") {
+      request_.body() = std::move(req_.body);
+      request_.prepare_payload();  // Content-Length
+    }
   }
 
   void OnTimeout(error_code ec) {
@@ -342,7 +350,7 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_;
   std::unique_ptr<beast::tcp_stream> plain_;
   beast::flat_buffer buffer_;
-  http::request<http::empty_body> request_;
+  http::request<http::string_body> request_;
   http::request<http::empty_body> connect_request_;
   std::optional<http::response_parser<http::empty_body>> proxy_parser_;
   std::optional<http::response_parser<http::string_body>> parser_;

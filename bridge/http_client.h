@@ -1,4 +1,4 @@
-// The upstream HTTP(S) client: one GET per call, fetching an exporter's body.
+// The upstream HTTP(S) client: one request per call (GET for exporters, POST for remote write).
 //
 // AsyncFetch() runs one HTTP/1.1 request on its own connection (no pooling: the bridge
 // fetches each upstream about once an hour) through these phases, each of which can fail:
@@ -65,6 +65,11 @@ struct FetchRequest {
   std::string host;              // DNS name or IP literal (IPv6 without brackets)
   uint16_t port = 443;           // 1..65535
   std::string target = "/";      // origin-form: path + query, starts with '/'
+  // Request method, upper-case letters ("GET", "POST"). Default "GET".
+  std::string method = "GET";
+  // Request body, sent with Content-Length when non-empty or the method is not GET. Never
+  // logged or put into error messages.
+  std::string body;
   // Extra request headers, sent in order. A header named here replaces the default of the
   // same name: Host (with the port unless default), User-Agent (kUserAgent), Accept (*/*),
   // Accept-Encoding (gzip), Connection (close: one request per connection). Authorization goes here. Names

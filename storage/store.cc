@@ -21,10 +21,21 @@
 
 namespace sb::storage {
 
+// One series' part of a fetch being written.
+struct Store::Planned {
+  int64_t id = 0;           // 0 until a new series is inserted
+  std::string key;          // encoded canonical labels
+  Labels labels;
+  double value = 0;
+  XorChunkAppender head;    // copy of the open chunk, then appended to
+};
+
 namespace {
 
 constexpr int kBodyIdentity = 0;
 constexpr int kBodyGzip = 1;
+
+double FromBits(uint64_t bits) { return std::bit_cast<double>(bits); }
 
 }  // namespace
 
@@ -134,6 +145,172 @@ Result<std::vector<int64_t>> Store::PreviousSeries(int64_t target_id) {
   SB_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::vector<int64_t>{};
   return DecodeIds(st.ColumnBlob(0));
+}
+
+Status Store::AppendFetch(const std::string& target_key, int64_t fetch_time_ms,
+                          const std::vector<SeriesSample>& samples,
+                          std::string_view raw_body_for_snapshot) {
+  std::lock_guard write_lock(write_mu_);
+  auto last = target_last_ms_.find(target_key);
+  if (last != target_last_ms_.end() && fetch_time_ms <= last->second) {
+    return Status::InvalidArgument(
+        "fetch of target \"" + target_key + "\" at " + std::to_string(fetch_time_ms) +
+        " is not after its previous fetch at " + std::to_string(last->second));
+  }
+  // 1. Validate everything; nothing is written yet.
+  std::vector<Planned> plan;
+  plan.reserve(samples.size());
+  std::unordered_set<std::string> seen;
+  std::unordered_set<int64_t> present;
+  for (const SeriesSample& s : samples) {
+    SB_ASSIGN_OR_RETURN(Labels labels, Canonicalize(s.labels));
+    Planned p;
+    p.key = EncodeLabels(labels);
+    if (!seen.insert(p.key).second) {
+      return Status::InvalidArgument("series " + LabelsToString(labels) +
+                                     " appears twice in one fetch");
+    }
+    auto id = ids_.find(p.key);  // ids_ only changes under write_mu_, which we hold
+    if (id != ids_.end()) {
+      p.id = id->second;
+      SB_ASSIGN_OR_RETURN(XorChunkAppender * head, Head(Log::kSeries, p.id));
+      if (head->num_samples() > 0 && fetch_time_ms <= head->last_timestamp_ms()) {
+        return Status::InvalidArgument(
+            "out-of-order sample for series " + LabelsToString(labels) + ": time " +
+            std::to_string(fetch_time_ms) + " is not after its last sample at " +
+            std::to_string(head->last_timestamp_ms()));
+      }
+      p.head = *head;
+      present.insert(p.id);
+    }
+    p.labels = std::move(labels);
+    p.value = s.value;
+    plan.push_back(std::move(p));
+  }
+  const size_t num_given = plan.size();
+  // Stale markers for series of the previous fetch that are gone now.
+  auto target = targets_.find(target_key);
+  if (target != targets_.end()) {
+    SB_ASSIGN_OR_RETURN(std::vector<int64_t> previous, PreviousSeries(target->second));
+    for (int64_t id : previous) {
+      if (present.count(id) != 0) continue;
+      SB_ASSIGN_OR_RETURN(XorChunkAppender * head, Head(Log::kSeries, id));
+      // A series shared with another target may already be past this time: skip it.
+      if (head->num_samples() > 0 && fetch_time_ms <= head->last_timestamp_ms()) continue;
+      Planned p;
+      p.id = id;
+      p.value = FromBits(kStaleMarkerBits);
+      p.head = *head;
+      plan.push_back(std::move(p));
+    }
+  }
+  XorChunkAppender fetch_head;  // copy of the target's open fetch-log chunk
+  if (target != targets_.end()) {
+    SB_ASSIGN_OR_RETURN(XorChunkAppender * head, Head(Log::kFetches, target->second));
+    fetch_head = *head;
+  }
+  // 2. Write, in one transaction.
+  SB_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
+  int64_t target_id = 0;
+  Status s = WriteFetch(target_key, fetch_time_ms, &plan, num_given, raw_body_for_snapshot,
+                        &fetch_head, &target_id);
+  if (s.ok()) s = writer_->Exec("COMMIT");
+  if (!s.ok()) {
+    (void)writer_->Exec("ROLLBACK");
+    return s;
+  }
+  // 3. Committed: update memory.
+  std::unique_lock index_lock(index_mu_);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    Planned& p = plan[i];
+    if (i < num_given && ids_.find(p.key) == ids_.end()) {
+      ids_.emplace(p.key, p.id);
+      postings_.Add(p.id, p.labels);
+      series_[p.id].labels = p.labels;
+    }
+    SeriesState& st = series_[p.id];
+    st.min_t = std::min(st.min_t, fetch_time_ms);
+    st.max_t = std::max(st.max_t, fetch_time_ms);
+    st.head_min_t = p.head.first_timestamp_ms();
+    heads_.insert_or_assign(p.id, std::move(p.head));
+  }
+  fetch_heads_.insert_or_assign(target_id, std::move(fetch_head));
+  targets_[target_key] = target_id;
+  target_last_ms_[target_key] = fetch_time_ms;
+  index_lock.unlock();
+  if (commit_listener_) commit_listener_(target_key, fetch_time_ms, samples);
+  return Status::OK();
+}
+
+Status Store::PutSample(Stmt* put_chunk, int64_t id, XorChunkAppender* head, int64_t t,
+                        double v) {
+  XorChunkAppender& app = *head;
+  if (NeedsCut(app, t)) app = XorChunkAppender();  // cut: the old row stays as it is
+  SB_RETURN_IF_ERROR(app.Append(t, v));
+  put_chunk->Bind(1, id)
+      .Bind(2, app.first_timestamp_ms())
+      .Bind(3, app.last_timestamp_ms())
+      .Bind(4, static_cast<int64_t>(app.num_samples()))
+      .BindBlob(5, app.Bytes());
+  return put_chunk->Run();
+}
+
+bool Store::NeedsCut(const XorChunkAppender& app, int64_t t) const {
+  return app.num_samples() > 0 &&
+         (app.num_samples() >= options_.chunk_max_samples ||
+          t - app.first_timestamp_ms() > options_.chunk_max_span.count() ||
+          app.EncodedSize() >= options_.chunk_max_bytes);
+}
+
+Status Store::WriteFetch(const std::string& target_key, int64_t fetch_time_ms,
+                         std::vector<Planned>* plan, size_t num_given, std::string_view body,
+                         XorChunkAppender* fetch_head, int64_t* target_id_out) {
+  Db* db = writer_.get();
+  SB_ASSIGN_OR_RETURN(Stmt put_series,
+                      db->Prepare("INSERT INTO series (labels_hash, labels) VALUES (?, ?)"));
+  SB_ASSIGN_OR_RETURN(Stmt put_chunk, db->Prepare(
+      "INSERT OR REPLACE INTO chunks (series_id, min_t, max_t, num_samples, data) "
+      "VALUES (?, ?, ?, ?, ?)"));
+  std::vector<int64_t> ids;
+  ids.reserve(num_given);
+  for (size_t i = 0; i < plan->size(); ++i) {
+    Planned& p = (*plan)[i];
+    if (p.id == 0) {
+      put_series.Bind(1, HashLabels(p.key)).BindBlob(2, p.key);
+      SB_RETURN_IF_ERROR(put_series.Run());
+      p.id = db->LastInsertRowid();
+    }
+    if (i < num_given) ids.push_back(p.id);
+    SB_RETURN_IF_ERROR(PutSample(&put_chunk, p.id, &p.head, fetch_time_ms, p.value));
+  }
+  std::sort(ids.begin(), ids.end());
+  int encoding = kBodyIdentity;
+  std::string stored(body);
+  if (body.size() >= options_.compress_body_min_bytes) {
+    Result<std::string> gz = GzipCompress(body);
+    if (gz.ok() && gz->size() < body.size()) {
+      encoding = kBodyGzip;
+      stored = std::move(gz).value();
+    }
+  }
+  SB_ASSIGN_OR_RETURN(Stmt put_target, db->Prepare(
+      "INSERT INTO targets (target_key, last_fetch_ms, last_series, body_encoding, body) "
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (target_key) DO UPDATE SET "
+      "last_fetch_ms = ?2, last_series = ?3, body_encoding = ?4, body = ?5 "
+      "RETURNING id"));
+  put_target.BindText(1, target_key).Bind(2, fetch_time_ms).BindBlob(3, EncodeIds(ids))
+      .Bind(4, encoding).BindBlob(5, stored);
+  SB_ASSIGN_OR_RETURN(bool row, put_target.Step());
+  if (!row) return Status::Internal("targets upsert returned no id");
+  const int64_t target_id = put_target.ColumnInt(0);
+  put_target.Reset();
+  SB_ASSIGN_OR_RETURN(Stmt put_fetch, db->Prepare(
+      "INSERT OR REPLACE INTO fetches (target_id, min_t, max_t, num_fetches, data) "
+      "VALUES (?, ?, ?, ?, ?)"));
+  SB_RETURN_IF_ERROR(PutSample(&put_fetch, target_id, fetch_head, fetch_time_ms,
+                               static_cast<double>(num_given)));
+  *target_id_out = target_id;
+  return Status::OK();
 }
 
 Result<std::optional<LatestSnapshot>> Store::Latest(const std::string& target_key) {

@@ -1,0 +1,200 @@
+#include "remote_write/encode.h"
+
+#include <snappy.h>
+
+#include <unordered_map>
+
+#include "remote_write/proto/remote.pb.h"
+#include "remote_write/proto/write_v2.pb.h"
+
+namespace sb::remote_write {
+
+struct Encoder::Messages {
+  prometheus::WriteRequest v1;
+  io::prometheus::write::v2::Request v2;
+};
+
+namespace {
+
+// expo::MetricType and both protocols' enums share their numbering (unknown = 0 ...
+// stateset = 7); this table makes that explicit.
+int TypeNumber(expo::MetricType t) {
+  switch (t) {
+    case expo::MetricType::kUnknown: return 0;
+    case expo::MetricType::kCounter: return 1;
+    case expo::MetricType::kGauge: return 2;
+    case expo::MetricType::kHistogram: return 3;
+    case expo::MetricType::kGaugeHistogram: return 4;
+    case expo::MetricType::kSummary: return 5;
+    case expo::MetricType::kInfo: return 6;
+    case expo::MetricType::kStateSet: return 7;
+  }
+  return 0;
+}
+
+expo::MetricType TypeFromNumber(int n) {
+  static const expo::MetricType kTypes[] = {
+      expo::MetricType::kUnknown, expo::MetricType::kCounter, expo::MetricType::kGauge,
+      expo::MetricType::kHistogram, expo::MetricType::kGaugeHistogram, expo::MetricType::kSummary,
+      expo::MetricType::kInfo, expo::MetricType::kStateSet};
+  return n >= 0 && n < 8 ? kTypes[n] : expo::MetricType::kUnknown;
+}
+
+}  // namespace
+
+const OutMetadata* FindFamily(const std::map<std::string, OutMetadata, std::less<>>& by_family,
+                              std::string_view name) {
+  auto it = by_family.find(name);
+  if (it != by_family.end()) return &it->second;
+  for (std::string_view suffix : {"_total", "_bucket", "_count", "_sum", "_created", "_info"}) {
+    if (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix) {
+      it = by_family.find(name.substr(0, name.size() - suffix.size()));
+      if (it != by_family.end()) return &it->second;
+    }
+  }
+  return nullptr;
+}
+
+Encoder::Encoder() : m_(std::make_unique<Messages>()) {}
+Encoder::~Encoder() = default;
+
+std::string Encoder::EncodeV1(const std::vector<const OutSeries*>& series, const std::vector<OutMetadata>& metadata) {
+  auto& req = m_->v1;
+  req.Clear();  // keeps the allocated sub-messages for reuse
+  for (const OutSeries* s : series) {
+    auto* ts = req.add_timeseries();
+    for (const auto& l : s->labels) {
+      auto* pl = ts->add_labels();
+      pl->set_name(l.name);
+      pl->set_value(l.value);
+    }
+    for (const auto& smp : s->samples) {
+      auto* ps = ts->add_samples();
+      ps->set_value(smp.value);
+      ps->set_timestamp(smp.timestamp_ms);
+    }
+  }
+  for (const auto& md : metadata) {
+    auto* pm = req.add_metadata();
+    pm->set_type(static_cast<prometheus::MetricMetadata::MetricType>(TypeNumber(md.type)));
+    pm->set_metric_family_name(md.family);
+    pm->set_help(md.help);
+    pm->set_unit(md.unit);
+  }
+  return req.SerializeAsString();
+}
+
+std::string Encoder::EncodeV2(const std::vector<const OutSeries*>& series,
+                              const std::map<std::string, OutMetadata, std::less<>>& metadata) {
+  auto& req = m_->v2;
+  req.Clear();
+  std::unordered_map<std::string_view, uint32_t> refs;
+  auto ref = [&](const std::string& s) -> uint32_t {
+    auto [it, inserted] = refs.try_emplace(s, static_cast<uint32_t>(req.symbols_size()));
+    if (inserted) req.add_symbols(s);
+    return it->second;
+  };
+  static const std::string kEmpty;
+  ref(kEmpty);  // symbols[0] is always ""
+  for (const OutSeries* s : series) {
+    auto* ts = req.add_timeseries();
+    std::string_view name;
+    for (const auto& l : s->labels) {
+      ts->add_labels_refs(ref(l.name));
+      ts->add_labels_refs(ref(l.value));
+      if (l.name == storage::kMetricNameLabel) name = l.value;
+    }
+    for (const auto& smp : s->samples) {
+      auto* ps = ts->add_samples();
+      ps->set_value(smp.value);
+      ps->set_timestamp(smp.timestamp_ms);
+    }
+    if (const OutMetadata* md = FindFamily(metadata, name)) {
+      auto* pm = ts->mutable_metadata();
+      pm->set_type(static_cast<io::prometheus::write::v2::Metadata::MetricType>(TypeNumber(md->type)));
+      if (!md->help.empty()) pm->set_help_ref(ref(md->help));
+      if (!md->unit.empty()) pm->set_unit_ref(ref(md->unit));
+    }
+  }
+  return req.SerializeAsString();
+}
+
+std::string Compress(std::string_view raw) {
+  std::string out;
+  snappy::Compress(raw.data(), raw.size(), &out);
+  return out;
+}
+
+Result<std::string> Decompress(std::string_view compressed, size_t max_bytes) {
+  size_t len = 0;
+  if (!snappy::GetUncompressedLength(compressed.data(), compressed.size(), &len)) {
+    return Status::InvalidArgument("snappy: invalid block header");
+  }
+  if (len > max_bytes) {
+    return Status::ResourceExhausted("snappy: decoded length " + std::to_string(len) + " exceeds the limit of " +
+                                     std::to_string(max_bytes) + " bytes");
+  }
+  std::string out;
+  if (!snappy::Uncompress(compressed.data(), compressed.size(), &out)) {
+    return Status::InvalidArgument("snappy: corrupt block");
+  }
+  return out;
+}
+
+Result<DecodedRequest> Decode(std::string_view raw, Protocol protocol) {
+  DecodedRequest out;
+  if (protocol == Protocol::kV1) {
+    prometheus::WriteRequest req;
+    if (!req.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) {
+      return Status::InvalidArgument("not a prometheus.WriteRequest");
+    }
+    for (const auto& ts : req.timeseries()) {
+      OutSeries s;
+      for (const auto& l : ts.labels()) s.labels.push_back({l.name(), l.value()});
+      for (const auto& p : ts.samples()) s.samples.push_back({p.timestamp(), p.value()});
+      out.series.push_back(std::move(s));
+    }
+    for (const auto& m : req.metadata()) {
+      out.metadata.push_back({m.metric_family_name(), TypeFromNumber(m.type()), m.help(), m.unit()});
+    }
+    return out;
+  }
+  io::prometheus::write::v2::Request req;
+  if (!req.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) {
+    return Status::InvalidArgument("not an io.prometheus.write.v2.Request");
+  }
+  const int nsym = req.symbols_size();
+  auto sym = [&](uint32_t r, std::string* s) {
+    if (static_cast<int>(r) >= nsym) return false;
+    *s = req.symbols(static_cast<int>(r));
+    return true;
+  };
+  for (int i = 0; i < req.timeseries_size(); ++i) {
+    const auto& ts = req.timeseries(i);
+    if (ts.labels_refs_size() % 2 != 0) {
+      return Status::InvalidArgument("timeseries " + std::to_string(i) + ": labels_refs has odd length");
+    }
+    OutSeries s;
+    for (int j = 0; j < ts.labels_refs_size(); j += 2) {
+      storage::Label l;
+      if (!sym(ts.labels_refs(j), &l.name) || !sym(ts.labels_refs(j + 1), &l.value)) {
+        return Status::InvalidArgument("timeseries " + std::to_string(i) + ": symbol reference out of range");
+      }
+      s.labels.push_back(std::move(l));
+    }
+    for (const auto& p : ts.samples()) s.samples.push_back({p.timestamp(), p.value()});
+    if (ts.has_metadata()) {
+      OutMetadata md;
+      for (const auto& l : s.labels) if (l.name == storage::kMetricNameLabel) md.family = l.value;
+      md.type = TypeFromNumber(ts.metadata().type());
+      if (!sym(ts.metadata().help_ref(), &md.help) || !sym(ts.metadata().unit_ref(), &md.unit)) {
+        return Status::InvalidArgument("timeseries " + std::to_string(i) + ": metadata reference out of range");
+      }
+      out.metadata.push_back(std::move(md));
+    }
+    out.series.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace sb::remote_write

@@ -1,0 +1,90 @@
+// Remote-write payloads: building the protobuf request (1.0 prometheus.WriteRequest or 2.0
+// io.prometheus.write.v2.Request) from series, compressing it with snappy (block format),
+// and, for tests and tools, the inverse (decompress with a bound, decode).
+//
+// The input is taken as given: the caller (Endpoint) has already sorted labels, dropped
+// empty ones, and ordered each series' samples by strictly increasing timestamp.
+//
+// Thread-safety: an Encoder reuses its protobuf messages between calls and is for one
+// thread; the free functions are reentrant.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/exposition/model.h"
+#include "common/status.h"
+#include "storage/chunk/xor_chunk.h"
+#include "storage/series.h"
+
+namespace sb::remote_write {
+
+// The two wire protocols. kV2's Content-Type carries "proto=io.prometheus.write.v2.Request".
+enum class Protocol { kV1, kV2 };
+
+inline constexpr std::string_view kContentTypeV1 = "application/x-protobuf";
+inline constexpr std::string_view kContentTypeV2 = "application/x-protobuf;proto=io.prometheus.write.v2.Request";
+inline constexpr std::string_view kVersionV1 = "0.1.0";
+inline constexpr std::string_view kVersionV2 = "2.0.0";
+
+// One series to send: labels (sorted, unique names, no empty values, __name__ included)
+// and its samples in strictly increasing time order.
+struct OutSeries {
+  storage::Labels labels;
+  std::vector<storage::Sample> samples;
+};
+
+// Metadata of one metric family.
+struct OutMetadata {
+  std::string family;
+  expo::MetricType type = expo::MetricType::kUnknown;
+  std::string help;
+  std::string unit;
+  bool operator==(const OutMetadata&) const = default;
+};
+
+// The family a sample name belongs to in `by_family`: the name itself, or the name without
+// one of the suffixes _total, _bucket, _count, _sum, _created, _info. nullptr if none.
+const OutMetadata* FindFamily(const std::map<std::string, OutMetadata, std::less<>>& by_family,
+                              std::string_view metric_name);
+
+class Encoder {
+ public:
+  Encoder();
+  ~Encoder();
+  // Serializes a 1.0 WriteRequest with `series` and `metadata` (either may be empty).
+  std::string EncodeV1(const std::vector<const OutSeries*>& series, const std::vector<OutMetadata>& metadata);
+  // Serializes a 2.0 Request with `series`; each series carries the metadata of its family
+  // from `metadata` when known. Symbols are interned; symbols[0] is "".
+  std::string EncodeV2(const std::vector<const OutSeries*>& series,
+                       const std::map<std::string, OutMetadata, std::less<>>& metadata);
+
+ private:
+  struct Messages;
+  std::unique_ptr<Messages> m_;
+};
+
+// Snappy block compression (the remote-write Content-Encoding "snappy").
+std::string Compress(std::string_view raw);
+
+// Inverse of Compress. Errors: InvalidArgument if the data is not valid snappy, or
+// ResourceExhausted if its declared uncompressed length exceeds max_bytes (checked before
+// anything is allocated).
+Result<std::string> Decompress(std::string_view compressed, size_t max_bytes);
+
+// A decoded request, for tests and tools.
+struct DecodedRequest {
+  std::vector<OutSeries> series;
+  std::vector<OutMetadata> metadata;  // v1: the metadata field; v2: one per series that has it,
+                                      // family = the series' __name__
+};
+
+// Parses a serialized (uncompressed) request. Errors: InvalidArgument if it does not parse,
+// or (v2) if a symbol reference is out of range or labels_refs has odd length.
+Result<DecodedRequest> Decode(std::string_view raw, Protocol protocol);
+
+}  // namespace sb::remote_write

@@ -1,0 +1,95 @@
+// Feeder: the remote-write side of the bridge. Owns one Endpoint per `remote_write` entry,
+// the cursor table, and the bridge-wide view the endpoints share:
+//
+//   - OnCommit() is the store's commit listener: right after a fetch is durable, it turns
+//     the fetch into a FetchEvent (canonical labels, plus stale markers for the series the
+//     target's previous fetch had and this one lacks) and hands it to every endpoint. That
+//     is the live path; the store itself is the queue for everything else (see Endpoint).
+//   - Metric metadata (TYPE/HELP/UNIT) per target is parsed from the stored snapshot body
+//     once per fetch and offered to the endpoints.
+//
+// Lifetimes: the store must outlive the Feeder. Stop() before destroying the store.
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "config/config.h"
+#include "remote_write/cursor_db.h"
+#include "remote_write/endpoint.h"
+#include "storage/store.h"
+
+namespace sb::remote_write {
+
+struct FeederOptions {
+  storage::Store* store = nullptr;  // required
+  std::string db_path;              // the store's SQLite file; the cursor table lives there
+  Clock* clock = SystemClock::Default();
+};
+
+// The store target keys ("<job>/<address>") of the configured targets, as the bridge
+// names them.
+std::set<std::string> TargetKeys(const config::Config& cfg);
+
+class Feeder {
+ public:
+  // Opens the cursor table and starts an endpoint per cfg.remote_write entry.
+  // Errors: InvalidArgument for a bad endpoint (URL, rules, unreadable credentials file:
+  // named, never shown); IOError from the cursor table.
+  static Result<std::unique_ptr<Feeder>> Start(const FeederOptions& options, const config::Config& cfg);
+  ~Feeder();
+
+  // Applies a new config: unchanged endpoints keep running with the new target set (removed
+  // targets get stale markers); changed ones are restarted (they resume from their cursors);
+  // removed ones are stopped (their cursors stay, for when they come back).
+  // Errors: as Start, and then nothing changes.
+  Status Reload(const config::Config& cfg);
+
+  // The store's commit listener. REQUIRES: called in commit order per target.
+  void OnCommit(const std::string& target_key, int64_t fetch_time_ms,
+                const std::vector<storage::SeriesSample>& samples);
+
+  // Stops every endpoint. Idempotent.
+  void Stop();
+
+  // The scout_bridge_remote_storage_* families (empty without endpoints).
+  std::string RenderMetrics() const;
+
+  // Tests: whether every endpoint is caught up; wake them (after advancing a FakeClock).
+  bool Idle() const;
+  void Poke();
+  size_t num_endpoints() const;
+
+ private:
+  struct TargetMemory {
+    int64_t last_fetch_ms = -1;
+    std::unordered_map<std::string, storage::Labels> series;  // encoded -> canonical labels
+  };
+  struct MetadataCache {
+    int64_t parsed_for_ms = -2;
+    std::map<std::string, OutMetadata, std::less<>> families;
+  };
+  explicit Feeder(const FeederOptions& o) : options_(o) {}
+  Result<std::shared_ptr<Endpoint>> MakeEndpoint(const config::RemoteWriteConfig& rw, const config::Config& cfg);
+  std::map<std::string, OutMetadata, std::less<>> Metadata();
+
+  FeederOptions options_;
+  std::unique_ptr<CursorDb> cursors_;
+  mutable std::mutex mu_;  // guards endpoints_, configs_, targets_
+  std::vector<std::shared_ptr<Endpoint>> endpoints_;
+  std::vector<std::string> configs_;  // per endpoint: fingerprint + external labels
+  std::set<std::string> targets_;
+  std::mutex commit_mu_;  // guards memory_
+  std::unordered_map<std::string, TargetMemory> memory_;
+  std::mutex md_mu_;      // guards metadata_
+  std::map<std::string, MetadataCache> metadata_;
+};
+
+}  // namespace sb::remote_write
