@@ -228,7 +228,13 @@ class Store {
     int64_t max_t = INT64_MIN;
     int64_t head_min_t = INT64_MIN;  // min_t of its last chunk; INT64_MIN while none
   };
-  struct Planned;  // one series' part of a fetch, see store.cc
+  struct Planned;    // one series' part of a fetch, see store_append.cc
+  struct NewSeries;  // a series a fetch creates
+  // Transparent hash, so ids_ is searched with a string_view (no key copy per sample).
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
 
   explicit Store(const StoreOptions& options) : options_(options) {}
   Status Load();
@@ -237,11 +243,19 @@ class Store {
   Result<std::vector<Sample>> ReadChunks(Log log, int64_t id, int64_t mint, int64_t maxt);
   Result<std::vector<int64_t>> PreviousSeries(int64_t target_id);
   Status WriteFetch(const std::string& target_key, int64_t fetch_time_ms,
-                    std::vector<Planned>* plan, size_t num_given, std::string_view body,
-                    XorChunkAppender* fetch_head, int64_t* target_id_out);
-  // Appends (t, v) to `head`, cutting a new chunk first if the open one is full, and
-  // writes the open chunk's row with `put_chunk` (INSERT OR REPLACE of the 5 columns).
-  Status PutSample(Stmt* put_chunk, int64_t id, XorChunkAppender* head, int64_t t, double v);
+                    std::vector<Planned>* plan, std::vector<NewSeries>* created,
+                    size_t num_given, int body_encoding, std::string_view body,
+                    int64_t* target_id_out);
+  // Appends (t, v) to `head` in place, cutting a new chunk first if the open one is full,
+  // and writes the open chunk's row of table `log` (UPDATE, or INSERT for a new chunk).
+  Status PutSample(Log log, int64_t id, XorChunkAppender* head, int64_t t, double v);
+  // AppendFetch's reused state (guarded by write_mu_): statements, buffers, and the
+  // per-fetch "seen" mark of each series id.
+  std::optional<Stmt> put_series_stmt_, put_target_stmt_;
+  std::optional<Stmt> update_chunk_stmt_[2], insert_chunk_stmt_[2];  // [chunks, fetches]
+  std::string key_buf_, chunk_buf_;
+  std::vector<uint32_t> seen_epoch_;
+  uint32_t epoch_ = 0;
   // Whether the open chunk `app` must be cut before appending a sample at `t`.
   bool NeedsCut(const XorChunkAppender& app, int64_t t) const;
   struct ImportPlan;  // one series' part of an AppendSamples batch, see store_import.cc
@@ -281,7 +295,8 @@ class Store {
 
   mutable std::shared_mutex index_mu_;    // guards the three below
   PostingsIndex postings_;
-  std::unordered_map<std::string, int64_t> ids_;  // encoded canonical labels -> id
+  // encoded canonical labels -> id
+  std::unordered_map<std::string, int64_t, KeyHash, std::equal_to<>> ids_;
   std::unordered_map<int64_t, SeriesState> series_;
 };
 
