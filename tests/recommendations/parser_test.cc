@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -288,6 +289,45 @@ TEST(ParserUglyInputTest, EveryPrefixOfEveryFixtureGivesAResultOrAnError) {
       }
     }
   }
+}
+
+TEST(ParserUglyInputTest, SeededMutationsOfEveryFixtureGiveAResultOrAnError) {
+  // Bytes that matter to the parser: separators (as UTF-8 pieces), digits, signs, letters
+  // of the severity columns, DEC letters, newlines, CR, NUL-free garbage.
+  static const std::string kAlphabet[] = {"\xe2\x94\x82", "\xe2\x80\xa2", "\xe2\x94\x80", "x", "q", "n", "~",
+                                          "\n", "\r", " ", "-", "+", "7", "C", "H", "?", ":", "`", ",", "\xe2",
+                                          "\x94", "Benefits:", "Image details:", "Base image is  ",
+                                          "Change base image", "Refresh base image"};
+  std::mt19937 rng(20261122);
+  size_t ok = 0, errors = 0;
+  for (const auto& e : fs::directory_iterator(kFixtures)) {
+    if (e.path().extension() != ".txt") continue;
+    const std::string text = testing::ReadFile(e.path().string());
+    for (int round = 0; round < 150; ++round) {
+      std::string m = text;
+      int edits = 1 + static_cast<int>(rng() % 8);
+      for (int k = 0; k < edits && !m.empty(); ++k) {
+        size_t at = rng() % m.size();
+        const std::string& piece = kAlphabet[rng() % std::size(kAlphabet)];
+        switch (rng() % 3) {
+          case 0: m.insert(at, piece); break;
+          case 1: m.erase(at, 1 + rng() % 40); break;
+          default: m.replace(at, std::min(piece.size(), m.size() - at), piece); break;
+        }
+      }
+      auto r = ParseReport(m, "mutant");
+      if (r.ok()) {
+        ++ok;
+        (void)PrettyJson(ReportToJson(*r));  // and the result serializes
+      } else {
+        ++errors;
+        EXPECT_THAT(r.status().message(), HasSubstr("mutant"));
+      }
+    }
+  }
+  // Both outcomes occur: the mutations are neither all harmless nor all fatal.
+  EXPECT_GT(ok, 100u);
+  EXPECT_GT(errors, 100u);
 }
 
 }  // namespace
