@@ -1,6 +1,7 @@
 // promtool as a client of the bridge: `promtool query instant|range|series|labels` against
 // the running bridge give the right answers (the values of the imported history), and the
 // same output as against a real Prometheus 2.42 holding the same data.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,54 @@ TEST_F(PromtoolClientTest, BadQueryIsReportedAsBadData) {
                      &prom_out), 1);
   EXPECT_NE(out.find("bad_data: invalid parameter \"query\""), std::string::npos) << out;
   EXPECT_EQ(out, prom_out);
+}
+
+// `scout-bridge query` (no server: straight from the store, here next to the running bridge)
+// prints what promtool prints for the same query against Prometheus.
+TEST_F(PromtoolClientTest, QueryCommandPrintsWhatPromtoolPrints) {
+  const std::string store = "--storage.path=" + peers_->dir() + "/bridge-data";
+  int64_t t = testdata::FetchTimeS(*data_, 0, 20) + 17;
+  for (std::string expr : {std::string(kSelector), std::string("sum by (severity) (scout_stream_vulnerabilities)"),
+                           std::string("scalar(sum(scout_policy_evaluated_images))")}) {
+    std::string out, prom_out;
+    ASSERT_EQ(testing::RunCommand({peers_->bridge_binary(), "query", store, "--time=" + std::to_string(t), expr}, &out,
+                                  30s), 0) << out;
+    ASSERT_EQ(Promtool("instant", peers_->prometheus_port(), {"--time=" + std::to_string(t)}, {expr}, &prom_out), 0);
+    EXPECT_EQ(out, prom_out) << expr;
+  }
+  std::vector<std::string> range = {"--start=" + std::to_string(t), "--end=" + std::to_string(t + 6 * 3600), "--step=1h"};
+  std::string out, prom_out;
+  std::vector<std::string> argv = {peers_->bridge_binary(), "query", store};
+  argv.insert(argv.end(), range.begin(), range.end());
+  argv.push_back("sum(scout_stream_vulnerabilities)");
+  ASSERT_EQ(testing::RunCommand(argv, &out, 30s), 0) << out;
+  ASSERT_EQ(Promtool("range", peers_->prometheus_port(), range, {"sum(scout_stream_vulnerabilities)"}, &prom_out), 0);
+  EXPECT_EQ(out, prom_out);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 8) << out;
+
+  // JSON: the API's data object.
+  ASSERT_EQ(testing::RunCommand({peers_->bridge_binary(), "query", store, "--time=" + std::to_string(t), "--format=json",
+                                 "vector(2)"}, &out, 30s), 0) << out;
+  EXPECT_EQ(out, "{\"resultType\":\"vector\",\"result\":[{\"metric\":{},\"value\":[" + std::to_string(t) + ",\"2\"]}]}\n");
+}
+
+TEST_F(PromtoolClientTest, QueryCommandErrorsAndExitCodes) {
+  const std::string store = "--storage.path=" + peers_->dir() + "/bridge-data";
+  std::string out;
+  EXPECT_EQ(testing::RunCommand({peers_->bridge_binary(), "query", store, "--time=1", "sum(up"}, &out, 30s), 1);
+  EXPECT_NE(out.find("query error: bad_data: 1:"), std::string::npos) << out;
+  EXPECT_EQ(testing::RunCommand({peers_->bridge_binary(), "query", "--storage.path=" + peers_->dir() + "/nothing", "up"},
+                                &out, 30s), 1);
+  EXPECT_NE(out.find("no store at"), std::string::npos) << out;
+  EXPECT_EQ(testing::RunCommand({peers_->bridge_binary(), "query", store, "--time=abc", "up"}, &out, 30s), 2);
+  EXPECT_NE(out.find("cannot parse \"abc\" to a valid timestamp"), std::string::npos) << out;
+  EXPECT_EQ(testing::RunCommand({peers_->bridge_binary(), "query", store, "--start=1", "up"}, &out, 30s), 2);
+  EXPECT_NE(out.find("needs --start, --end and --step"), std::string::npos) << out;
+  EXPECT_EQ(testing::RunCommand({peers_->bridge_binary(), "query", store}, &out, 30s), 2);
+  // The server's --query.* flags are checked too.
+  EXPECT_EQ(testing::RunCommand({peers_->bridge_binary(), "--config.file=/nonexistent", "--query.lookback-delta=abc"},
+                                &out, 30s), 2);
+  EXPECT_NE(out.find("invalid --query.lookback-delta"), std::string::npos) << out;
 }
 
 }  // namespace
