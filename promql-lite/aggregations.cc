@@ -167,8 +167,7 @@ Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param) {
       l.insert(pos, storage::Label{value_label, FormatFloatF(s.v)});
       gl = MakeLabels(std::move(l));
     } else if (!n.has_grouping || (!n.without && n.grouping.empty())) {
-      static const LabelsPtr kEmpty = MakeLabels({});
-      gl = kEmpty;
+      gl = MakeLabels({});
     } else {
       gl = GroupLabels(n, s.labels);
     }

@@ -10,12 +10,25 @@
 
 namespace sb::promql {
 
+namespace {
+thread_local LabelCache* t_cache = nullptr;
+}  // namespace
+
+LabelsPtr LabelCache::Intern(storage::Labels l) {
+  std::string key = LabelsKey(l);
+  auto it = interned_.find(key);
+  if (it != interned_.end()) return it->second;
+  LabelsPtr p = std::make_shared<const storage::Labels>(std::move(l));
+  interned_.emplace(std::move(key), p);
+  return p;
+}
+
 LabelsPtr MakeLabels(storage::Labels l) {
+  if (t_cache != nullptr) return t_cache->Intern(std::move(l));
   return std::make_shared<const storage::Labels>(std::move(l));
 }
 
 namespace {
-thread_local LabelCache* t_cache = nullptr;
 const char kDropNameTag = 0;
 const char kKeyTag = 0;
 }  // namespace
@@ -62,6 +75,10 @@ static LabelsPtr DropNameUncached(const LabelsPtr& l) {
 }
 
 LabelsPtr DropName(const LabelsPtr& l) {
+  if (l->empty() || (*l)[0].name != storage::kMetricNameLabel) {
+    // Sorted labels: __name__ sorts before lower-case names but after upper-case and '_'.
+    if (GetLabel(*l, std::string(storage::kMetricNameLabel)) == nullptr) return l;
+  }
   return CurrentLabelCache().Labels(&kDropNameTag, l, nullptr, [&] { return DropNameUncached(l); });
 }
 
@@ -94,6 +111,17 @@ bool LabelsLess(const storage::Labels& a, const storage::Labels& b) {
 
 Status CheckNoDuplicates(const Vector& v) {
   if (v.size() < 2) return Status::OK();
+  if (t_cache != nullptr) {
+    // Interned: equal label sets are the same pointer.
+    thread_local std::vector<const void*> ptrs;  // reused: no allocation per step
+    ptrs.clear();
+    for (const auto& s : v) ptrs.push_back(s.labels.get());
+    std::sort(ptrs.begin(), ptrs.end());
+    if (std::adjacent_find(ptrs.begin(), ptrs.end()) != ptrs.end()) {
+      return Status::InvalidArgument("vector cannot contain metrics with the same labelset");
+    }
+    return Status::OK();
+  }
   std::unordered_set<std::string_view> seen;
   seen.reserve(v.size());
   for (const auto& s : v) {

@@ -83,8 +83,14 @@ class LabelCache {
     }
     return e.str;
   }
+  // The one shared copy of a label set with this content (interning: within a query,
+  // equal label sets are the same pointer, so duplicates are found by pointer).
+  LabelsPtr Intern(storage::Labels l);
   size_t size() const { return entries_.size(); }
-  void Clear() { entries_.clear(); }
+  void Clear() {
+    entries_.clear();
+    interned_.clear();
+  }
 
  private:
   struct Key3 {
@@ -95,6 +101,7 @@ class LabelCache {
   };
   struct Hash {
     size_t operator()(const Key3& k) const {
+      // Sequentially allocated pointers hash to nearby buckets: good locality.
       size_t h = std::hash<const void*>()(k.tag);
       h = h * 31 + std::hash<const void*>()(k.a);
       return h * 31 + std::hash<const void*>()(k.b);
@@ -105,6 +112,7 @@ class LabelCache {
     std::string str;
   };
   std::unordered_map<Key3, Entry, Hash> entries_;
+  std::unordered_map<std::string, LabelsPtr> interned_;
 };
 
 // The current thread's cache (a bounded fallback when none is installed).
@@ -136,7 +144,7 @@ class ScopedWarnings {
   std::vector<std::string>* prev_;
 };
 
-// Label helpers.
+// Label helpers. MakeLabels interns within a query (ScopedLabelCache installed).
 LabelsPtr MakeLabels(storage::Labels l);
 // LabelsKey of *l, memoized in the current cache (valid while the cache lives).
 const std::string& CachedKey(const LabelsPtr& l);
