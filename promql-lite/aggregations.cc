@@ -156,6 +156,8 @@ Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param) {
   }
 
   std::unordered_map<std::string_view, size_t> index;
+  std::unordered_map<const void*, size_t> by_ptr;
+  const bool interned = LabelsInterned();
   std::vector<Group> groups;
   for (Sample& s : v) {
     LabelsPtr gl;
@@ -171,7 +173,18 @@ Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param) {
     } else {
       gl = GroupLabels(n, s.labels);
     }
-    auto [it, inserted] = index.emplace(CachedKey(gl), groups.size());
+    // Interned label sets: the pointer identifies the group (no key string to hash).
+    size_t gi;
+    bool inserted;
+    if (interned) {
+      auto [it, ins] = by_ptr.emplace(gl.get(), groups.size());
+      gi = it->second;
+      inserted = ins;
+    } else {
+      auto [it, ins] = index.emplace(CachedKey(gl), groups.size());
+      gi = it->second;
+      inserted = ins;
+    }
     if (inserted) {
       groups.emplace_back();
       Group& g = groups.back();
@@ -187,7 +200,7 @@ Result<EvalValue> Aggregate(const Node& n, Vector v, const EvalValue* param) {
       if (op == AggOp::kQuantile) g.values.push_back(s.v);
       continue;
     }
-    Group& g = groups[it->second];
+    Group& g = groups[gi];
     g.count += 1;
     switch (op) {
       case AggOp::kSum: KahanInc(s.v, &g.value, &g.c); break;

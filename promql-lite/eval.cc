@@ -23,6 +23,8 @@ LabelsPtr LabelCache::Intern(storage::Labels l) {
   return p;
 }
 
+bool LabelsInterned() { return t_cache != nullptr; }
+
 LabelsPtr MakeLabels(storage::Labels l) {
   if (t_cache != nullptr) return t_cache->Intern(std::move(l));
   return std::make_shared<const storage::Labels>(std::move(l));

@@ -146,6 +146,8 @@ class ScopedWarnings {
 
 // Label helpers. MakeLabels interns within a query (ScopedLabelCache installed).
 LabelsPtr MakeLabels(storage::Labels l);
+// Whether MakeLabels interns on this thread now (equal label sets are equal pointers).
+bool LabelsInterned();
 // LabelsKey of *l, memoized in the current cache (valid while the cache lives).
 const std::string& CachedKey(const LabelsPtr& l);
 LabelsPtr DropName(const LabelsPtr& l);
