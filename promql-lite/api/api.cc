@@ -1,9 +1,12 @@
 #include "promql-lite/api/api.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <map>
 #include <set>
 
+#include "common/gzip.h"
 #include "promql-lite/api/json.h"
 #include "storage/store.h"
 
@@ -73,6 +76,38 @@ Result<size_t> LimitParam(const Form& f) {
 }
 
 const char* kTruncated = "results truncated due to limit";
+
+// Answers at least this large are gzip'd for clients that accept it (Grafana does); below,
+// the header costs more than compression saves.
+constexpr size_t kGzipMinBytes = 1024;
+
+// Whether an Accept-Encoding value allows gzip: "gzip" or "*" listed without q=0.
+bool AcceptsGzip(std::string_view header) {
+  size_t pos = 0;
+  for (int guard = 0; guard < 64 && pos <= header.size(); ++guard) {
+    size_t comma = header.find(',', pos);
+    std::string_view item = header.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    pos = comma == std::string_view::npos ? header.size() + 1 : comma + 1;
+    size_t semi = item.find(';');
+    std::string_view coding = item.substr(0, semi);
+    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+    std::string lower;
+    for (char c : coding) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (lower != "gzip" && lower != "*") continue;
+    bool q_zero = false;
+    if (semi != std::string_view::npos) {
+      std::string_view params = item.substr(semi + 1);
+      size_t q = params.find("q=");
+      if (q != std::string_view::npos) {
+        std::string v(params.substr(q + 2));
+        q_zero = std::strtod(v.c_str(), nullptr) <= 0;
+      }
+    }
+    if (!q_zero) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -147,8 +182,23 @@ bridge::Response Api::Handle(const bridge::Request& req) {
   } else {
     return bridge::MakeTextResponse(req, http::status::not_found, "404 page not found\n");
   }
-  return bridge::MakeResponse(req.version(), static_cast<http::status>(reply.status), "application/json",
-                              std::make_shared<const std::string>(std::move(reply.body)));
+  bool gzip = false;
+  const bool large = reply.body.size() >= kGzipMinBytes;
+  if (large) {
+    auto ae = req[http::field::accept_encoding];
+    if (AcceptsGzip(std::string_view(ae.data(), ae.size()))) {
+      auto z = GzipCompress(reply.body, 1);
+      if (z.ok()) {
+        reply.body = std::move(z).value();
+        gzip = true;
+      }
+    }
+  }
+  auto response = bridge::MakeResponse(req.version(), static_cast<http::status>(reply.status), "application/json",
+                                       std::make_shared<const std::string>(std::move(reply.body)));
+  if (gzip) response.set(http::field::content_encoding, "gzip");
+  if (large) response.set(http::field::vary, "Accept-Encoding");
+  return response;
 }
 
 Result<EngineOptions> Api::RequestOptions(const Form& f) const {

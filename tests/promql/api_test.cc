@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/gzip.h"
 #include "gtest/gtest.h"
 #include "storage/store.h"
 #include "tests/testing/testing.h"
@@ -226,6 +227,33 @@ TEST_F(ApiTest, MethodsAndPaths) {
   EXPECT_EQ(routes.size(), 10u);
   EXPECT_TRUE(routes.back().prefix);
   EXPECT_EQ(routes.back().path, "/api/v1/label/");
+}
+
+TEST_F(ApiTest, LargeAnswersAreGzippedForClientsThatAcceptIt) {
+  const std::string target = "/api/v1/query_range?query=scout_stream_vulnerabilities&start=1700000000&end=1700010800&step=60";
+  std::string plain = Body(Get(target));
+  ASSERT_GT(plain.size(), 1024u);
+  for (const char* ae : {"gzip", "deflate, gzip;q=0.5", "*", "GZIP"}) {
+    bridge::Request req(http::verb::get, target, 11);
+    req.set(http::field::accept_encoding, ae);
+    auto r = api_->Handle(req);
+    EXPECT_EQ(r[http::field::content_encoding], "gzip") << ae;
+    EXPECT_EQ(r[http::field::vary], "Accept-Encoding");
+    auto inflated = GzipDecompress(Body(r), 1 << 20);
+    ASSERT_OK(inflated);
+    EXPECT_EQ(*inflated, plain);
+  }
+  for (const char* ae : {"deflate", "gzip;q=0", "identity"}) {
+    bridge::Request req(http::verb::get, target, 11);
+    req.set(http::field::accept_encoding, ae);
+    auto r = api_->Handle(req);
+    EXPECT_EQ(r[http::field::content_encoding], "") << ae;
+    EXPECT_EQ(Body(r), plain) << ae;
+  }
+  // Small answers go out plain.
+  bridge::Request small(http::verb::get, "/api/v1/label/job/values", 11);
+  small.set(http::field::accept_encoding, "gzip");
+  EXPECT_EQ(api_->Handle(small)[http::field::content_encoding], "");
 }
 
 TEST(DefaultLookbackDeltaTest, CoversTheLongestRefreshPlusMargin) {
