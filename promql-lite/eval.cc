@@ -225,10 +225,17 @@ Result<EvalValue> Evaluator::EvalVectorSelector(const Node& n, int64_t t, bool k
   auto it = data_.find(&n);
   if (it == data_.end()) return out;
   for (const LoadedSeries& s : it->second.series) {
-    auto p = std::upper_bound(s.points.begin(), s.points.end(), T,
-                              [](int64_t x, const Point& q) { return x < q.t; });
-    if (p == s.points.begin()) continue;
-    --p;
+    const size_t n = s.points.size();
+    if (n == 0 || s.points[0].t > T) continue;
+    size_t c = s.cursor < n ? s.cursor : n - 1;
+    if (s.points[c].t <= T) {
+      for (int k = 0; k < 4 && c + 1 < n && s.points[c + 1].t <= T; ++k) ++c;
+      if (c + 1 < n && s.points[c + 1].t <= T) c = static_cast<size_t>(std::upper_bound(s.points.begin() + c, s.points.end(), T, [](int64_t x, const Point& q) { return x < q.t; }) - s.points.begin()) - 1;
+    } else {
+      c = static_cast<size_t>(std::upper_bound(s.points.begin(), s.points.begin() + c, T, [](int64_t x, const Point& q) { return x < q.t; }) - s.points.begin()) - 1;
+    }
+    s.cursor = c;
+    auto p = s.points.begin() + static_cast<std::ptrdiff_t>(c);
     if (p->t <= from) continue;
     if (!s.stale.empty()) {
       auto st = std::upper_bound(s.stale.begin(), s.stale.end(), T);

@@ -183,6 +183,9 @@ class Evaluator {
     LabelsPtr labels;
     std::vector<Point> points;   // without stale markers
     std::vector<int64_t> stale;  // times of stale markers
+    // Index of the last point <= the previous lookup time: steps move forward, so the
+    // next lookup usually advances it by one instead of binary-searching.
+    mutable size_t cursor = 0;
   };
   struct Loaded {
     std::vector<LoadedSeries> series;
