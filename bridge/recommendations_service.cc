@@ -104,8 +104,9 @@ void RecommendationsService::RunScan() {
     }
     auto view = scanner_->View();
     if (store_ && view) {
-      Status s = store_->AppendFetch(rec::kMetricsTargetKey, clock_->NowMs(), rec::ToSeriesSamples(view->metrics),
-                                     view->metrics_text);
+      std::vector<storage::SeriesSample> samples = rec::ToSeriesSamples(*view->metrics);
+      for (auto& h : rec::ToSeriesSamples(view->health)) samples.push_back(std::move(h));
+      Status s = store_->AppendFetch(rec::kMetricsTargetKey, clock_->NowMs(), samples, view->metrics_text);
       if (!s.ok()) LogWarn("recommendations: storing metrics failed", {{"error", s.ToString()}});
     }
   }

@@ -67,6 +67,26 @@ expo::Exposition BuildMetrics(const std::vector<const Report*>& reports) {
   return out;
 }
 
+expo::Exposition BuildScanHealth(const std::vector<SourceHealth>& sources, int64_t last_scan_ms) {
+  expo::Family up = Gauge("scout_bridge_recommendations_source_up", "1 when the last listing of the source worked.");
+  expo::Family files = Gauge("scout_bridge_recommendations_files",
+                             "Report files held per source and outcome (report, skipped, error).");
+  expo::Family last = Gauge("scout_bridge_recommendations_last_scan_timestamp_seconds",
+                            "Time of the last scan of the recommendation sources.");
+  for (const SourceHealth& h : sources) {
+    if (h.scanned) Add(&up, {{"source", h.source}}, h.up ? 1 : 0);
+    Add(&files, {{"source", h.source}, {"outcome", "report"}}, static_cast<double>(h.reports));
+    Add(&files, {{"source", h.source}, {"outcome", "skipped"}}, static_cast<double>(h.skipped));
+    Add(&files, {{"source", h.source}, {"outcome", "error"}}, static_cast<double>(h.errors));
+  }
+  if (last_scan_ms > 0) Add(&last, {}, static_cast<double>(last_scan_ms) / 1000.0);
+  expo::Exposition out;
+  for (expo::Family* f : {&up, &files, &last}) {
+    if (!f->samples.empty()) out.families.push_back(std::move(*f));
+  }
+  return out;
+}
+
 std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& exposition) {
   std::vector<storage::SeriesSample> out;
   for (const auto& f : exposition.families) {

@@ -33,6 +33,20 @@ inline constexpr const char* kMetricsTargetKey = "recommendations";
 
 expo::Exposition BuildMetrics(const std::vector<const Report*>& reports);
 
+// Health of the scans, appended after the report metrics on the same path:
+//   scout_bridge_recommendations_source_up{source}       1 when the last listing worked
+//   scout_bridge_recommendations_files{source, outcome}  files held per outcome:
+//        report (parsed), skipped (not a report), error (malformed report)
+//   scout_bridge_recommendations_last_scan_timestamp_seconds
+// `source` is the source as configured (a path or s3://bucket/prefix; never credentials).
+struct SourceHealth {
+  std::string source;
+  bool scanned = false;  // false before the first scan of this process: no source_up
+  bool up = false;
+  size_t reports = 0, skipped = 0, errors = 0;
+};
+expo::Exposition BuildScanHealth(const std::vector<SourceHealth>& sources, int64_t last_scan_ms);
+
 // The same samples as storage series: __name__ plus labels plus job="scout-recommendations".
 std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& exposition);
 

@@ -71,34 +71,57 @@ Result<std::unique_ptr<Scanner>> Scanner::Open(const Options& options) {
   s->nodes_ = stored.nodes.size();
   s->edges_ = stored.edges.size();
   ScanSummary unused;
-  s->Publish(s->order_, 0, &unused, /*write_graph=*/false);
+  s->Publish(s->order_, 0, &unused, /*rebuild=*/true);
   return s;
 }
 
-void Scanner::Publish(const std::vector<std::string>& order, int64_t now_ms, ScanSummary* summary,
-                      bool write_graph) {
-  auto view = std::make_shared<ScanView>();
-  std::vector<const Report*> reports;
-  for (const auto& source : order) {
-    auto it = files_.find(source);
-    if (it == files_.end()) continue;
-    for (const auto& [name, e] : it->second) {
-      if (!e.report) continue;
-      view->reports.push_back({source, name, e.report});
-      reports.push_back(e.report.get());
+void Scanner::Publish(const std::vector<std::string>& order, int64_t now_ms, ScanSummary* summary, bool rebuild) {
+  if (rebuild) {
+    entries_.clear();
+    std::vector<const Report*> reports;
+    for (const auto& source : order) {
+      auto it = files_.find(source);
+      if (it == files_.end()) continue;
+      for (const auto& [name, e] : it->second) {
+        if (!e.report) continue;
+        entries_.push_back({source, name, e.report});
+        reports.push_back(e.report.get());
+      }
+    }
+    auto metrics = std::make_shared<expo::Exposition>(BuildMetrics(reports));
+    report_metrics_text_ = expo::RenderText004(*metrics);
+    report_metrics_ = std::move(metrics);
+    if (now_ms > 0) {  // a scan, not the start-up load
+      Graph g = BuildGraph(reports);
+      nodes_ = g.nodes.size();
+      edges_ = g.edges.size();
+      Status s = store_->ReplaceGraph(g, now_ms);
+      if (!s.ok() && summary->store_status.ok()) summary->store_status = s;
     }
   }
-  view->metrics = BuildMetrics(reports);
-  view->metrics_text = expo::RenderText004(view->metrics);
-  view->scan_time_ms = now_ms;
-  summary->reports = reports.size();
-  if (write_graph) {
-    Graph g = BuildGraph(reports);
-    nodes_ = g.nodes.size();
-    edges_ = g.edges.size();
-    Status s = store_->ReplaceGraph(g, now_ms);
-    if (!s.ok() && summary->store_status.ok()) summary->store_status = s;
+  std::vector<SourceHealth> health;
+  for (const auto& source : order) {
+    SourceHealth h;
+    h.source = source;
+    auto up = source_up_.find(source);
+    h.scanned = up != source_up_.end();
+    h.up = h.scanned && up->second;
+    if (auto it = files_.find(source); it != files_.end()) {
+      for (const auto& [name, e] : it->second) {
+        if (e.status == "report") ++h.reports;
+        else if (e.status == "skipped") ++h.skipped;
+        else ++h.errors;
+      }
+    }
+    health.push_back(std::move(h));
   }
+  auto view = std::make_shared<ScanView>();
+  view->reports = entries_;
+  view->metrics = report_metrics_;
+  view->health = BuildScanHealth(health, last_scan_ms_);
+  view->metrics_text = report_metrics_text_ + expo::RenderText004(view->health);
+  view->scan_time_ms = now_ms;
+  summary->reports = entries_.size();
   view_.store(std::move(view));
 }
 
@@ -195,12 +218,9 @@ ScanSummary Scanner::Scan(const std::vector<ReportSource*>& sources, const Progr
   summary.changed = !changed.empty() || !removed.empty() || order_changed;
   summary.store_status = store_->UpdateFiles(changed, removed);
   const int64_t now_ms = options_.clock->NowMs();
-  if (summary.changed) {
-    Publish(order_, now_ms, &summary, /*write_graph=*/true);
-  } else {
-    auto view = View();
-    summary.reports = view ? view->reports.size() : 0;
-  }
+  for (const auto& r : summary.sources) source_up_[r.source] = r.status.ok();
+  last_scan_ms_ = now_ms;
+  Publish(order_, now_ms, &summary, /*rebuild=*/summary.changed);
   summary.nodes = nodes_;
   summary.edges = edges_;
   summary.duration_ms = options_.clock->NowMs() - start_ms;

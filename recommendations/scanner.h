@@ -41,8 +41,9 @@ struct ReportEntry {
 // What the API and the metrics endpoint serve. Immutable once published.
 struct ScanView {
   std::vector<ReportEntry> reports;  // source order (as configured), then name
-  expo::Exposition metrics;
-  std::string metrics_text;          // metrics rendered as text 0.0.4
+  std::shared_ptr<const expo::Exposition> metrics;  // the scout_image_* metrics
+  expo::Exposition health;           // the scout_bridge_recommendations_* scan health
+  std::string metrics_text;          // both, rendered as text 0.0.4
   int64_t scan_time_ms = 0;          // of the scan that built it; 0 = loaded at start-up
 };
 
@@ -93,13 +94,20 @@ class Scanner {
     std::shared_ptr<const Report> report;
   };
   Scanner(Options options, std::unique_ptr<GraphStore> store) : options_(options), store_(std::move(store)) {}
-  void Publish(const std::vector<std::string>& order, int64_t now_ms, ScanSummary* summary, bool write_graph);
+  // Publishes a new view. With `rebuild`, the report list, the report metrics and the
+  // graph (written to the store) are rebuilt first; otherwise only the scan health is new.
+  void Publish(const std::vector<std::string>& order, int64_t now_ms, ScanSummary* summary, bool rebuild);
 
   Options options_;
   std::unique_ptr<GraphStore> store_;
   std::map<std::string, std::map<std::string, Entry>> files_;  // source -> name -> entry
   std::vector<std::string> order_;  // source order of the last scan
   size_t nodes_ = 0, edges_ = 0;    // of the stored graph
+  std::vector<ReportEntry> entries_;                   // as of the last rebuild
+  std::shared_ptr<const expo::Exposition> report_metrics_;
+  std::string report_metrics_text_;
+  std::map<std::string, bool> source_up_;              // by source, after its last listing
+  int64_t last_scan_ms_ = 0;
   std::atomic<std::shared_ptr<const ScanView>> view_;
 };
 

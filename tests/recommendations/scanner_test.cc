@@ -250,6 +250,9 @@ TEST_F(ScannerTest, FailingSourceKeepsTheLastGoodGraph) {
   EXPECT_THAT(s.sources[0].status.message(), HasSubstr("AccessDenied"));
   EXPECT_EQ(LoadGraph().nodes.size(), nodes);
   EXPECT_EQ(scanner_->View()->reports.size(), 1u);
+  EXPECT_THAT(scanner_->View()->metrics_text,
+              HasSubstr("scout_bridge_recommendations_source_up{source=\"" + reports_.path() + "\"} 0\n"));
+  EXPECT_THAT(scanner_->View()->metrics_text, HasSubstr("scout_image_base_info{"));  // still served
 }
 
 TEST_F(ScannerTest, RestartServesTheStoredReportsBeforeAnyScan) {
@@ -279,6 +282,12 @@ TEST_F(ScannerTest, MetricsDescribeEveryTarget) {
   EXPECT_THAT(m, HasSubstr("scout_image_recommended_update_fixes{image=\"registry.example.test/example/app:1.2.3\",digest=\"ecr000000000000\",recommended_tag=\"slim\",severity=\"low\"} 0\n"));
   EXPECT_THAT(m, HasSubstr("scout_image_base_up_to_date{image=\"registry.example.test/example/app:1.2.3\",digest=\"ecr000000000000\"} 0\n"));
   EXPECT_THAT(m, HasSubstr("scout_image_base_up_to_date{image=\"shotaohtsuka/scout-demo:Refresh\",digest=\"85cf97873335\"} 1\n"));
+  // Scan health, after the report metrics.
+  const std::string src = reports_.path();
+  EXPECT_THAT(m, HasSubstr("scout_bridge_recommendations_source_up{source=\"" + src + "\"} 1\n"));
+  EXPECT_THAT(m, HasSubstr("scout_bridge_recommendations_files{source=\"" + src + "\",outcome=\"report\"} 2\n"));
+  EXPECT_THAT(m, HasSubstr("scout_bridge_recommendations_files{source=\"" + src + "\",outcome=\"skipped\"} 0\n"));
+  EXPECT_THAT(m, HasSubstr("scout_bridge_recommendations_last_scan_timestamp_seconds 1.70000006e+09\n"));
 }
 
 TEST_F(ScannerTest, CypherExportMergesCartographyLabelsAndMatchesImagesByDigestPrefix) {
