@@ -80,7 +80,9 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, bool read_only) {
   return std::unique_ptr<Db>(new Db(raw));
 }
 
-Db::~Db() { sqlite3_close(db_); }
+// close_v2: with statements still alive the connection closes when the last is finalized
+// (sqlite3_close would fail and leak it, WAL included).
+Db::~Db() { sqlite3_close_v2(db_); }
 
 Status Db::Error(int rc, std::string_view what) const {
   std::string msg = std::string(what) + ": " + sqlite3_errmsg(db_);

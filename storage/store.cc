@@ -49,7 +49,19 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   return store;
 }
 
-Store::~Store() = default;
+Store::~Store() {
+  // Finalize every statement before the connections close: a connection closed with live
+  // statements stays open, and then the last close does not checkpoint and remove the WAL.
+  put_series_stmt_.reset();
+  put_target_stmt_.reset();
+  for (auto* st : {&update_chunk_stmt_[0], &update_chunk_stmt_[1], &insert_chunk_stmt_[0],
+                   &insert_chunk_stmt_[1], &drop_select_stmt_, &drop_delete_stmt_,
+                   &first_chunk_stmt_, &head_series_stmt_, &head_fetch_stmt_}) {
+    st->reset();
+  }
+  reader_.reset();
+  writer_.reset();
+}
 
 Status Store::Load() {
   Db* db = writer_.get();
