@@ -52,11 +52,9 @@ void SplitTargetKey(const std::string& key, std::string* job, std::string* insta
   *instance = key.substr(slash + 1);
 }
 
-// The relabeled current values of a target: one entry per live series.
-struct Current {
-  std::string key;  // encoded relabeled labels
-  OutSeries series; // its last real sample (one)
-};
+// The relabeled current values of a target: one entry per live series, holding its last
+// real sample.
+using Current = OutSeries;
 
 struct Endpoint::TargetState {
   std::string key, job, instance;
@@ -80,6 +78,8 @@ struct Endpoint::Shard {
 };
 
 // Builds one segment in time order, on top of a target's state, without changing it.
+// A segment of one time point (the common case: one fetch, no re-sends) needs no index;
+// the series index (encoded labels -> position) is built only when a second point comes.
 class SegmentBuilder {
  public:
   SegmentBuilder(const Relabeler* relabeler, EndpointMetrics* metrics, int64_t last_ts,
@@ -97,7 +97,8 @@ class SegmentBuilder {
       p += skip * interval_ms;
     }
     for (; p < until_exclusive && p <= latest; p += interval_ms) {
-      for (const auto& c : *current_) Add(c.key, c.series.labels, p, c.series.samples.back().value);
+      NextPoint();
+      for (const auto& c : *current_) Add(c.labels, p, c.samples.back().value);
       grid_ = p;
       last_ts_ = p;
     }
@@ -112,18 +113,23 @@ class SegmentBuilder {
               {{"fetch_ms", std::to_string(t)}, {"last_sent_ms", std::to_string(last_ts_)}});
       return;
     }
+    NextPoint();
     auto next = std::make_shared<std::vector<Current>>();
     next->reserve(series.size());
     for (const auto& s : series) {
+      double v = s.samples.back().value;
+      if (relabeler_->empty()) {
+        Add(s.labels, t, v);
+        if (!IsStale(v)) next->push_back(Current{s.labels, {{t, v}}});
+        continue;
+      }
       storage::Labels labels = s.labels;
-      if (!relabeler_->empty() && !relabeler_->Apply(&labels)) {
+      if (!relabeler_->Apply(&labels)) {
         metrics_->dropped_samples++;
         continue;
       }
-      std::string key = storage::EncodeLabels(labels);
-      double v = s.samples.back().value;
-      if (!IsStale(v)) next->push_back(Current{key, OutSeries{labels, {{t, v}}}});
-      Add(key, labels, t, v);
+      Add(labels, t, v);
+      if (!IsStale(v)) next->push_back(Current{std::move(labels), {{t, v}}});
     }
     current_ = std::move(next);
     last_ts_ = t;
@@ -134,7 +140,8 @@ class SegmentBuilder {
   // Stale markers at `t` for every current series (a removed target).
   void StaleAll(int64_t t) {
     if (!current_) return;
-    for (const auto& c : *current_) Add(c.key, c.series.labels, t, StaleNaN());
+    NextPoint();
+    for (const auto& c : *current_) Add(c.labels, t, StaleNaN());
     current_ = std::make_shared<std::vector<Current>>();
     last_ts_ = t;
   }
@@ -146,7 +153,7 @@ class SegmentBuilder {
       storage::Labels labels = s.labels;
       if (!relabeler_->empty() && !relabeler_->Apply(&labels)) continue;
       double v = s.samples.back().value;
-      if (!IsStale(v)) next->push_back(Current{storage::EncodeLabels(labels), OutSeries{labels, {{t, v}}}});
+      if (!IsStale(v)) next->push_back(Current{std::move(labels), {{t, v}}});
     }
     current_ = std::move(next);
   }
@@ -159,8 +166,18 @@ class SegmentBuilder {
   std::vector<OutSeries> Take() { return std::move(out_); }
 
  private:
-  void Add(const std::string& key, const storage::Labels& labels, int64_t t, double v) {
-    auto [it, inserted] = index_.try_emplace(key, out_.size());
+  // Starts a new time point; from the second one on, series are matched by labels.
+  void NextPoint() {
+    if (++points_ != 2) return;
+    index_.reserve(out_.size() * 2);
+    for (size_t i = 0; i < out_.size(); ++i) index_.emplace(storage::EncodeLabels(out_[i].labels), i);
+  }
+  void Add(const storage::Labels& labels, int64_t t, double v) {
+    if (points_ <= 1) {
+      out_.push_back(OutSeries{labels, {{t, v}}});
+      return;
+    }
+    auto [it, inserted] = index_.try_emplace(storage::EncodeLabels(labels), out_.size());
     if (inserted) out_.push_back(OutSeries{labels, {}});
     out_[it->second].samples.push_back({t, v});
   }
@@ -170,6 +187,7 @@ class SegmentBuilder {
   int64_t last_ts_;
   int64_t grid_ = 0;  // the last grid point (real fetch or re-send) the next re-send counts from
   std::shared_ptr<const std::vector<Current>> current_;
+  int points_ = 0;
   std::unordered_map<std::string, size_t> index_;
   std::vector<OutSeries> out_;
   size_t real_ = 0;

@@ -112,21 +112,22 @@ void Feeder::OnCommit(const std::string& target_key, int64_t fetch_time_ms,
     std::lock_guard<std::mutex> lock(commit_mu_);
     TargetMemory& mem = memory_[target_key];
     ev->prev_fetch_ms = mem.last_fetch_ms;
-    std::unordered_map<std::string, storage::Labels> now_series;
-    now_series.reserve(samples.size());
+    std::unordered_set<std::string> now_series;
+    now_series.reserve(samples.size() * 2);
     for (const auto& s : samples) {
       auto canon = storage::Canonicalize(s.labels);
       if (!canon.ok()) continue;  // the store refused such a fetch as a whole; not reached
-      std::string key = storage::EncodeLabels(*canon);
-      series->push_back(OutSeries{*canon, {{fetch_time_ms, s.value}}});
-      now_series.emplace(std::move(key), std::move(canon).value());
+      now_series.insert(storage::EncodeLabels(*canon));
+      series->push_back(OutSeries{std::move(canon).value(), {{fetch_time_ms, s.value}}});
     }
     double stale;
     uint64_t bits = storage::kStaleMarkerBits;
     std::memcpy(&stale, &bits, sizeof stale);
     if (mem.last_fetch_ms >= 0) {
-      for (auto& [key, labels] : mem.series) {
-        if (!now_series.count(key)) series->push_back(OutSeries{labels, {{fetch_time_ms, stale}}});
+      for (const auto& key : mem.series) {
+        if (now_series.count(key)) continue;
+        auto labels = storage::DecodeLabels(key);
+        if (labels.ok()) series->push_back(OutSeries{std::move(labels).value(), {{fetch_time_ms, stale}}});
       }
     }
     mem.last_fetch_ms = fetch_time_ms;

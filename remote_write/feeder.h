@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -70,7 +71,7 @@ class Feeder {
  private:
   struct TargetMemory {
     int64_t last_fetch_ms = -1;
-    std::unordered_map<std::string, storage::Labels> series;  // encoded -> canonical labels
+    std::unordered_set<std::string> series;  // encoded canonical labels of the last fetch
   };
   struct MetadataCache {
     int64_t parsed_for_ms = -2;
