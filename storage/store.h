@@ -60,7 +60,11 @@ struct StoreOptions {
 
   // ... or when the open chunk has grown to at least this many bytes. The open chunk is
   // rewritten on every append, so this bounds the write amplification for busy series.
-  size_t chunk_max_bytes = 1024;
+  // It must also keep a chunk row (blob + ~20 bytes of key and header, + one more sample
+  // of at most ~10 bytes) under SQLite's largest in-page payload of a WITHOUT ROWID table,
+  // 1002 bytes with 4 KiB pages: a larger row spills into a 4 KiB overflow page (1024 here
+  // made busy series cost 28 bytes/sample instead of ~7).
+  size_t chunk_max_bytes = 960;
 
   // How long a connection waits for a lock held by another (e.g. a checkpoint) before
   // failing with IOError "database is locked".
