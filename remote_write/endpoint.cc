@@ -518,6 +518,12 @@ bool Endpoint::SendSegment(std::vector<OutSeries> series) {
         r = sh.sender.Send(Compress(raw), Protocol::kV1, observe);
       }
       if (r.kind == SendResult::Kind::kStopped) return false;
+      if (r.kind == SendResult::Kind::kOk && r.samples_written >= 0 && static_cast<size_t>(r.samples_written) < n_samples) {
+        // 2.0: the receiver says it stored fewer samples than were sent (a partial write).
+        LogWarn("remote write: receiver wrote fewer samples than sent",
+                {{"remote_name", cfg_.name}, {"sent", std::to_string(n_samples)},
+                 {"written", std::to_string(r.samples_written)}});
+      }
       if (r.kind == SendResult::Kind::kOk) metrics_.samples += n_samples;
       else metrics_.failed_samples += n_samples;
       batch.clear();
