@@ -134,12 +134,8 @@ Result<QueryResult> Engine::Range(std::string_view expr, int64_t start_ms, int64
     return Status::InvalidArgument("exceeded maximum resolution of " + std::to_string(opts_.max_points_per_series) +
                                    " points per timeseries. Try decreasing the query resolution (?step=XX)");
   }
+  SB_RETURN_IF_ERROR(CheckQuery(expr, /*range_query=*/true));
   SB_ASSIGN_OR_RETURN(NodePtr root, Parse(expr));
-  if (root->type != ValueType::kScalar && root->type != ValueType::kVector) {
-    return Status::InvalidArgument(std::string("invalid expression type \"") +
-                                   (root->type == ValueType::kMatrix ? "range vector" : "string") +
-                                   "\" for range query, must be Scalar or instant Vector");
-  }
   QueryResult r;
   ScopedLabelCache cache;
   ScopedWarnings warnings(&r.warnings);
@@ -185,6 +181,16 @@ Result<QueryResult> Engine::Range(std::string_view expr, int64_t start_ms, int64
   std::sort(r.value.series.begin(), r.value.series.end(),
             [](const Series& a, const Series& b) { return LabelsLess(a.labels, b.labels); });
   return r;
+}
+
+Status CheckQuery(std::string_view expr, bool range_query) {
+  SB_ASSIGN_OR_RETURN(NodePtr root, Parse(expr));
+  if (range_query && root->type != ValueType::kScalar && root->type != ValueType::kVector) {
+    return Status::InvalidArgument(std::string("invalid expression type \"") +
+                                   (root->type == ValueType::kMatrix ? "range vector" : "string") +
+                                   "\" for range query, must be Scalar or instant Vector");
+  }
+  return Status::OK();
 }
 
 Result<std::string> FormatQuery(std::string_view expr) {

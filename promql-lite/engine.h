@@ -119,6 +119,13 @@ class Engine {
   EngineOptions opts_;
 };
 
+// Parses `expr` and checks that it may be evaluated as an instant query, or with
+// range_query as a range query (a scalar or instant vector). Returns the InvalidArgument that
+// Instant/Range would give for it, else OK. The HTTP API calls it first, so that, as in
+// Prometheus, a bad query is 400 bad_data and an error while evaluating a good one (e.g.
+// many-to-many matching) is 422 execution.
+Status CheckQuery(std::string_view expr, bool range_query);
+
 // For /api/v1/format_query: the expression re-printed in Prometheus's canonical form, or
 // the parse error (InvalidArgument, as Instant).
 Result<std::string> FormatQuery(std::string_view expr);

@@ -215,12 +215,11 @@ Result<EngineOptions> Api::RequestOptions(const Form& f) const {
 
 Api::Reply Api::EngineError(const Status& st) {
   switch (st.code()) {
-    case Status::Code::kInvalidArgument:
-      return {400, ErrorBody(ErrorType::kBadData, InvalidParam("query", st.message()))};
     case Status::Code::kUnavailable:
       return {503, ErrorBody(ErrorType::kTimeout, st.message())};
     case Status::Code::kResourceExhausted:
     case Status::Code::kUnimplemented:
+    case Status::Code::kInvalidArgument:  // the query parsed (CheckQuery): an evaluation error
       return {422, ErrorBody(ErrorType::kExecution, st.message())};
     default:
       return {500, ErrorBody(ErrorType::kInternal, st.message())};
@@ -232,6 +231,10 @@ Api::Reply Api::Query(const Form& f) {
   if (!t.ok()) return {400, ErrorBody(ErrorType::kBadData, t.status().message())};
   auto opts = RequestOptions(f);
   if (!opts.ok()) return {400, ErrorBody(ErrorType::kBadData, opts.status().message())};
+  if (Status st = CheckQuery(f.Value("query"), /*range_query=*/false); !st.ok()) {
+    if (st.code() != Status::Code::kInvalidArgument) return EngineError(st);
+    return {400, ErrorBody(ErrorType::kBadData, InvalidParam("query", st.message()))};
+  }
   Engine engine(&queryable_, *opts);
   auto r = engine.Instant(f.Value("query"), *t);
   if (!r.ok()) return EngineError(r.status());
@@ -260,6 +263,10 @@ Api::Reply Api::QueryRange(const Form& f) {
   if (step_ms <= 0) return bad(InvalidParam("step", "steps below one millisecond are not supported"));
   auto opts = RequestOptions(f);
   if (!opts.ok()) return bad(opts.status().message());
+  if (Status st = CheckQuery(f.Value("query"), /*range_query=*/true); !st.ok()) {
+    if (st.code() != Status::Code::kInvalidArgument) return EngineError(st);
+    return {400, ErrorBody(ErrorType::kBadData, InvalidParam("query", st.message()))};
+  }
   Engine engine(&queryable_, *opts);
   auto r = engine.Range(f.Value("query"), *start, *end, step_ms);
   if (!r.ok()) return EngineError(r.status());

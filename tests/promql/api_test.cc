@@ -202,6 +202,20 @@ TEST_F(ApiTest, QueryErrorsMapToPrometheusTypesAndCodes) {
             R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"timeout\": cannot parse \"x\" to a valid duration"})");
 }
 
+TEST_F(ApiTest, EvaluationErrorsAreExecutionErrorsAndBadQueriesAreBadData) {
+  // As in Prometheus: the query parses, so a failure while evaluating it is 422 execution.
+  auto r = Get("/api/v1/query_range?query=scout_stream_vulnerabilities%20%2B%20on()%20scout_stream_vulnerabilities"
+               "&start=1700000000&end=1700010800&step=60");
+  EXPECT_EQ(r.result_int(), 422) << Body(r);
+  EXPECT_EQ(Body(r).rfind(R"({"status":"error","errorType":"execution","error":"found duplicate series for the match group {})", 0), 0u)
+      << Body(r);
+  EXPECT_NE(Body(r).find("many-to-many matching not allowed: matching labels must be unique on one side"), std::string::npos);
+  // A range vector cannot be a range query's result: that is the query's fault, 400.
+  r = Get("/api/v1/query_range?query=scout_stream_vulnerabilities[5m]&start=1700000000&end=1700010800&step=60");
+  EXPECT_EQ(Body(r),
+            R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": invalid expression type \"range vector\" for range query, must be Scalar or instant Vector"})");
+}
+
 TEST_F(ApiTest, SampleLimitIsAnExecutionError) {
   ApiOptions o;
   o.engine.max_samples = 1;
