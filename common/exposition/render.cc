@@ -139,7 +139,7 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 
 }  // namespace
 
-void AppendGoFloat(std::string* out, double v) {
+void AppendGoFloat(std::string* out, double v, char format) {
   if (std::isnan(v)) {
     out->append("NaN");
     return;
@@ -156,11 +156,11 @@ void AppendGoFloat(std::string* out, double v) {
   int exp = 0;  // to_chars always writes a sign; from_chars takes only '-'
   const char* ep = buf + e + 1;
   std::from_chars(*ep == '+' ? ep + 1 : ep, r.ptr, exp);
-  if (exp < -4 || exp >= 6) {
+  if (format == 'e' || (format == 'g' && (exp < -4 || exp >= 6))) {
     out->append(sci);  // same shape as Go's %e: at least two exponent digits, with sign
     return;
   }
-  // Fixed notation from the same digits.
+  // Fixed notation from the same digits, zero-padded ('f', or 'g' with a small exponent).
   size_t i = 0;
   if (sci[0] == '-') {
     out->push_back('-');

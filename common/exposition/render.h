@@ -42,8 +42,12 @@ struct RenderOptions {
 std::string RenderText004(const Exposition& exp, const RenderOptions& opts = {});
 std::string RenderOpenMetrics(const Exposition& exp, const RenderOptions& opts = {});
 
-// Appends `v` formatted as Go's strconv.FormatFloat(v, 'g', -1, 64), with Prometheus's
-// spellings NaN, +Inf and -Inf. Exposed for tests and for other renderers.
-void AppendGoFloat(std::string* out, double v);
+// Appends `v` formatted as Go's strconv.FormatFloat(v, format, -1, 64), with Prometheus's
+// spellings NaN, +Inf and -Inf. `format` is 'g' (the exposition formats' choice; see
+// above), 'e' (always exponent form, e.g. 1.5e-07) or 'f' (always positional, zero-padded,
+// e.g. 0.00000015, 10000000000000000000000). All use the shortest round-trip digits.
+// Exposed for tests and for other renderers (the Prometheus HTTP API's JSON).
+// REQUIRES: format is 'g', 'e' or 'f'.
+void AppendGoFloat(std::string* out, double v, char format = 'g');
 
 }  // namespace sb::expo

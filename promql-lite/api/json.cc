@@ -1,8 +1,6 @@
 #include "promql-lite/api/json.h"
 
-#include <charconv>
 #include <cmath>
-#include <cstdlib>
 
 namespace sb::promql::api {
 
@@ -28,49 +26,6 @@ int ErrorHttpStatus(ErrorType type) {
     case ErrorType::kNotFound: return 404;
   }
   return 500;
-}
-
-void AppendGoFloat(std::string* out, double v, char format) {
-  if (std::isnan(v)) {
-    out->append("NaN");
-    return;
-  }
-  if (std::isinf(v)) {
-    out->append(v > 0 ? "+Inf" : "-Inf");
-    return;
-  }
-  char buf[64];
-  // Shortest round-trip digits, like Go's precision -1, in scientific form: d[.ddd]e±XX.
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  std::string_view sci(buf, r.ptr - buf);
-  if (format == 'e') {
-    out->append(sci);  // C++ writes the exponent with at least two digits, as Go does
-    return;
-  }
-  // 'f': the same digits written out in positional notation, zero-padded.
-  size_t e = sci.find('e');
-  std::string_view mant = sci.substr(0, e);
-  int exp10 = std::atoi(std::string(sci.substr(e + 1)).c_str());
-  bool neg = !mant.empty() && mant[0] == '-';
-  if (neg) mant.remove_prefix(1);
-  std::string digits;
-  for (char c : mant) {
-    if (c != '.') digits.push_back(c);
-  }
-  if (neg) out->push_back('-');
-  int point = exp10 + 1;  // digits before the decimal point
-  if (point <= 0) {
-    out->append("0.");
-    out->append(static_cast<size_t>(-point), '0');
-    out->append(digits);
-  } else if (static_cast<size_t>(point) >= digits.size()) {
-    out->append(digits);
-    out->append(point - digits.size(), '0');
-  } else {
-    out->append(digits, 0, point);
-    out->push_back('.');
-    out->append(digits, point, std::string::npos);
-  }
 }
 
 void AppendSampleValue(std::string* out, double v) {

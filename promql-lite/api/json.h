@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/exposition/render.h"
 #include "promql-lite/value.h"
 #include "storage/series.h"
 
@@ -33,8 +34,8 @@ const char* ErrorTypeName(ErrorType type);
 int ErrorHttpStatus(ErrorType type);
 
 // Appends Go's strconv.FormatFloat(v, format, -1, 64) for format 'f' or 'e', with Go's
-// "NaN", "+Inf", "-Inf".
-void AppendGoFloat(std::string* out, double v, char format);
+// "NaN", "+Inf", "-Inf" (the exposition renderer's implementation, shared).
+using expo::AppendGoFloat;
 // Appends `v` as Prometheus's MarshalValue writes it, without the quotes.
 void AppendSampleValue(std::string* out, double v);
 // Appends a timestamp (ms) as float seconds (MarshalTimestamp).
