@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "common/sqlite_stmt.h"
+
 namespace sb::recommendations {
 namespace json = boost::json;
 
@@ -22,30 +24,6 @@ CREATE TABLE IF NOT EXISTS recommendation_edges (
   firstseen_ms INTEGER NOT NULL, lastupdated_ms INTEGER NOT NULL, generation INTEGER NOT NULL,
   PRIMARY KEY (type, src_label, src_id, dst_label, dst_id));
 )sql";
-
-// A prepared statement, finalized on scope exit.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  bool ok() const { return rc_ == SQLITE_OK; }
-  sqlite3_stmt* get() { return s_; }
-  void Text(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
-  void Blob(int i, const std::string& v) { sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
-  void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
-  int Step() { return sqlite3_step(s_); }
-  void Reset() { sqlite3_reset(s_); sqlite3_clear_bindings(s_); }
-  std::string Col(int i) {
-    const void* p = sqlite3_column_blob(s_, i);
-    int n = sqlite3_column_bytes(s_, i);
-    return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
-  }
-  int64_t ColInt(int i) { return sqlite3_column_int64(s_, i); }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-  int rc_;
-};
 
 json::object ParseProps(const std::string& text) {
   boost::system::error_code ec;
@@ -92,8 +70,8 @@ Status GraphStore::Exec(const char* sql) {
 
 Result<std::vector<FileRow>> GraphStore::LoadFiles() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, "SELECT source, name, version, status, message, content, scanned_ms FROM recommendation_files "
-              "ORDER BY source, name");
+  SqliteStmt q(db_, "SELECT source, name, version, status, message, content, scanned_ms FROM recommendation_files "
+                    "ORDER BY source, name");
   if (!q.ok()) return Error("reading recommendation_files");
   std::vector<FileRow> out;
   int rc;
@@ -115,9 +93,9 @@ Status GraphStore::UpdateFiles(const std::vector<FileRow>& changed,
     return s;
   };
   {
-    Stmt put(db_, "INSERT OR REPLACE INTO recommendation_files (source, name, version, status, message, content, "
-                  "scanned_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    Stmt del(db_, "DELETE FROM recommendation_files WHERE source = ? AND name = ?");
+    SqliteStmt put(db_, "INSERT OR REPLACE INTO recommendation_files (source, name, version, status, message, content, "
+                        "scanned_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    SqliteStmt del(db_, "DELETE FROM recommendation_files WHERE source = ? AND name = ?");
     if (!put.ok() || !del.ok()) return fail("preparing recommendation_files");
     for (const FileRow& f : changed) {
       put.Text(1, f.source);
@@ -150,18 +128,18 @@ Status GraphStore::ReplaceGraph(const Graph& graph, int64_t now_ms) {
   };
   {
     int64_t gen = 0;
-    Stmt g(db_, "SELECT COALESCE(MAX(generation), 0) FROM recommendation_nodes");
+    SqliteStmt g(db_, "SELECT COALESCE(MAX(generation), 0) FROM recommendation_nodes");
     if (!g.ok() || g.Step() != SQLITE_ROW) return fail("reading the graph generation");
     gen = g.ColInt(0) + 1;
-    Stmt node(db_, "INSERT INTO recommendation_nodes (label, id, properties, firstseen_ms, lastupdated_ms, generation) "
-                   "VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (label, id) DO UPDATE SET "
-                   "properties = excluded.properties, lastupdated_ms = excluded.lastupdated_ms, "
-                   "generation = excluded.generation");
-    Stmt edge(db_, "INSERT INTO recommendation_edges (type, src_label, src_id, dst_label, dst_id, properties, "
-                   "firstseen_ms, lastupdated_ms, generation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) "
-                   "ON CONFLICT (type, src_label, src_id, dst_label, dst_id) DO UPDATE SET "
-                   "properties = excluded.properties, lastupdated_ms = excluded.lastupdated_ms, "
-                   "generation = excluded.generation");
+    SqliteStmt node(db_, "INSERT INTO recommendation_nodes (label, id, properties, firstseen_ms, lastupdated_ms, generation) "
+                         "VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (label, id) DO UPDATE SET "
+                         "properties = excluded.properties, lastupdated_ms = excluded.lastupdated_ms, "
+                         "generation = excluded.generation");
+    SqliteStmt edge(db_, "INSERT INTO recommendation_edges (type, src_label, src_id, dst_label, dst_id, properties, "
+                         "firstseen_ms, lastupdated_ms, generation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) "
+                         "ON CONFLICT (type, src_label, src_id, dst_label, dst_id) DO UPDATE SET "
+                         "properties = excluded.properties, lastupdated_ms = excluded.lastupdated_ms, "
+                         "generation = excluded.generation");
     if (!node.ok() || !edge.ok()) return fail("preparing the graph tables");
     for (const GraphNode& n : graph.nodes) {
       node.Text(1, n.label);
@@ -184,8 +162,8 @@ Status GraphStore::ReplaceGraph(const Graph& graph, int64_t now_ms) {
       if (edge.Step() != SQLITE_DONE) return fail("writing recommendation_edges");
       edge.Reset();
     }
-    Stmt dn(db_, "DELETE FROM recommendation_nodes WHERE generation <> ?");
-    Stmt de(db_, "DELETE FROM recommendation_edges WHERE generation <> ?");
+    SqliteStmt dn(db_, "DELETE FROM recommendation_nodes WHERE generation <> ?");
+    SqliteStmt de(db_, "DELETE FROM recommendation_edges WHERE generation <> ?");
     if (!dn.ok() || !de.ok()) return fail("preparing the cleanup");
     dn.Int(1, gen);
     de.Int(1, gen);
@@ -197,15 +175,15 @@ Status GraphStore::ReplaceGraph(const Graph& graph, int64_t now_ms) {
 Result<Graph> GraphStore::LoadGraph() {
   std::lock_guard<std::mutex> lock(mu_);
   Graph g;
-  Stmt n(db_, "SELECT label, id, properties, firstseen_ms, lastupdated_ms FROM recommendation_nodes ORDER BY label, id");
+  SqliteStmt n(db_, "SELECT label, id, properties, firstseen_ms, lastupdated_ms FROM recommendation_nodes ORDER BY label, id");
   if (!n.ok()) return Error("reading recommendation_nodes");
   int rc;
   while ((rc = n.Step()) == SQLITE_ROW) {
     g.nodes.push_back({n.Col(0), n.Col(1), ParseProps(n.Col(2)), n.ColInt(3), n.ColInt(4)});
   }
   if (rc != SQLITE_DONE) return Error("reading recommendation_nodes");
-  Stmt e(db_, "SELECT type, src_label, src_id, dst_label, dst_id, properties, firstseen_ms, lastupdated_ms "
-              "FROM recommendation_edges ORDER BY type, src_label, src_id, dst_label, dst_id");
+  SqliteStmt e(db_, "SELECT type, src_label, src_id, dst_label, dst_id, properties, firstseen_ms, lastupdated_ms "
+                    "FROM recommendation_edges ORDER BY type, src_label, src_id, dst_label, dst_id");
   if (!e.ok()) return Error("reading recommendation_edges");
   while ((rc = e.Step()) == SQLITE_ROW) {
     g.edges.push_back({e.Col(0), e.Col(1), e.Col(2), e.Col(3), e.Col(4), ParseProps(e.Col(5)), e.ColInt(6), e.ColInt(7)});

@@ -2,23 +2,10 @@
 
 #include <sqlite3.h>
 
+#include "common/sqlite_stmt.h"
+
 namespace sb::remote_write {
 namespace {
-
-// A prepared statement, finalized on scope exit.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  bool ok() const { return rc_ == SQLITE_OK; }
-  sqlite3_stmt* get() { return s_; }
-  void Text(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
-  void Int(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-  int rc_;
-};
 
 Status Err(sqlite3* db, const std::string& what) {
   return Status::IOError("remote_write_cursors: " + what + ": " + sqlite3_errmsg(db));
@@ -60,7 +47,7 @@ Status CursorDb::Exec(const std::string& sql) {
 
 Result<std::optional<int64_t>> CursorDb::Get(const std::string& endpoint, const std::string& target_key) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt s(db_, "SELECT last_sent_ms FROM remote_write_cursors WHERE endpoint=?1 AND target_key=?2");
+  SqliteStmt s(db_, "SELECT last_sent_ms FROM remote_write_cursors WHERE endpoint=?1 AND target_key=?2");
   if (!s.ok()) return Err(db_, "prepare");
   s.Text(1, endpoint);
   s.Text(2, target_key);
@@ -72,7 +59,7 @@ Result<std::optional<int64_t>> CursorDb::Get(const std::string& endpoint, const 
 
 Result<std::map<std::string, int64_t>> CursorDb::List(const std::string& endpoint) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt s(db_, "SELECT target_key, last_sent_ms FROM remote_write_cursors WHERE endpoint=?1");
+  SqliteStmt s(db_, "SELECT target_key, last_sent_ms FROM remote_write_cursors WHERE endpoint=?1");
   if (!s.ok()) return Err(db_, "prepare");
   s.Text(1, endpoint);
   std::map<std::string, int64_t> out;
@@ -87,7 +74,7 @@ Result<std::map<std::string, int64_t>> CursorDb::List(const std::string& endpoin
 
 Status CursorDb::Put(const std::string& endpoint, const std::string& target_key, int64_t last_sent_ms, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt s(db_, "INSERT OR REPLACE INTO remote_write_cursors(endpoint, target_key, last_sent_ms, updated_ms) VALUES(?1,?2,?3,?4)");
+  SqliteStmt s(db_, "INSERT OR REPLACE INTO remote_write_cursors(endpoint, target_key, last_sent_ms, updated_ms) VALUES(?1,?2,?3,?4)");
   if (!s.ok()) return Err(db_, "prepare");
   s.Text(1, endpoint);
   s.Text(2, target_key);
@@ -99,7 +86,7 @@ Status CursorDb::Put(const std::string& endpoint, const std::string& target_key,
 
 Status CursorDb::Delete(const std::string& endpoint, const std::string& target_key) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt s(db_, "DELETE FROM remote_write_cursors WHERE endpoint=?1 AND target_key=?2");
+  SqliteStmt s(db_, "DELETE FROM remote_write_cursors WHERE endpoint=?1 AND target_key=?2");
   if (!s.ok()) return Err(db_, "prepare");
   s.Text(1, endpoint);
   s.Text(2, target_key);
