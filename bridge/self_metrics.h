@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bridge/target.h"
+#include "common/strings.h"
 
 namespace sb::bridge {
 
@@ -44,8 +45,8 @@ class SelfMetrics {
   const int64_t start_time_ms_;
 };
 
-// Escapes a label value for the text format.
-std::string EscapeLabelValue(std::string_view v);
+// Escapes a label value for the text format (shared with remote_write's /metrics).
+using sb::EscapeLabelValue;
 // Formats a float sample value as Prometheus does.
 std::string FormatValue(double v);
 

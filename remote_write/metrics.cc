@@ -4,19 +4,10 @@
 #include <cstdio>
 #include <functional>
 
+#include "common/strings.h"
+
 namespace sb::remote_write {
 namespace {
-
-std::string Escape(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
-  }
-  return out;
-}
 
 std::string Num(double v) {
   if (std::isnan(v)) return "NaN";
@@ -58,7 +49,7 @@ std::string RenderMetrics(const std::vector<EndpointView>& eps) {
                     const std::function<std::string(const EndpointMetrics&)>& value) {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
     for (const auto& e : eps) {
-      out += std::string(name) + "{remote_name=\"" + Escape(e.remote_name) + "\",url=\"" + Escape(e.url) + "\"} " +
+      out += std::string(name) + "{remote_name=\"" + EscapeLabelValue(e.remote_name) + "\",url=\"" + EscapeLabelValue(e.url) + "\"} " +
              value(*e.metrics) + "\n";
     }
   };
@@ -93,7 +84,7 @@ std::string RenderMetrics(const std::vector<EndpointView>& eps) {
   const char* h = "scout_bridge_remote_storage_sent_batch_duration_seconds";
   out += std::string("# HELP ") + h + " Duration of one HTTP request to the remote storage.\n# TYPE " + h + " histogram\n";
   for (const auto& e : eps) {
-    std::string lbl = "remote_name=\"" + Escape(e.remote_name) + "\",url=\"" + Escape(e.url) + "\"";
+    std::string lbl = "remote_name=\"" + EscapeLabelValue(e.remote_name) + "\",url=\"" + EscapeLabelValue(e.url) + "\"";
     for (size_t i = 0; i < kBatchDurationBuckets.size(); ++i) {
       out += std::string(h) + "_bucket{" + lbl + ",le=\"" + Num(kBatchDurationBuckets[i]) + "\"} " +
              u(e.metrics->duration_buckets[i]) + "\n";
