@@ -154,7 +154,6 @@ LabelsPtr DropName(const LabelsPtr& l);
 const std::string* GetLabel(const storage::Labels& l, const std::string& name);
 // A key identifying a label set (for maps).
 std::string LabelsKey(const storage::Labels& l);
-bool LabelsLess(const storage::Labels& a, const storage::Labels& b);
 // Error if two samples have the same labels: "vector cannot contain metrics with the same
 // labelset".
 Status CheckNoDuplicates(const Vector& v);

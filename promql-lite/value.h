@@ -24,6 +24,10 @@ struct Series {
   std::vector<Point> points;
 };
 
+// Strict weak order of label sets (sorted by name): pair by pair, name then value, a
+// prefix before the longer set. The order of range results and of /api/v1/series.
+bool LabelsLess(const storage::Labels& a, const storage::Labels& b);
+
 enum class ValueType { kScalar, kVector, kMatrix, kString };
 
 // Returns "scalar", "vector", "matrix" or "string" (the API's resultType).

@@ -49,15 +49,6 @@ std::optional<std::string> UnescapePath(std::string_view s) {
   return out;
 }
 
-bool LabelsLess(const storage::Labels& a, const storage::Labels& b) {
-  size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    if (a[i].name != b[i].name) return a[i].name < b[i].name;
-    if (a[i].value != b[i].value) return a[i].value < b[i].value;
-  }
-  return a.size() < b.size();
-}
-
 // Newer Prometheus's parseLimitParam: "" is no limit; otherwise a positive integer.
 Result<size_t> LimitParam(const Form& f) {
   std::string s = f.Value("limit");
@@ -309,6 +300,17 @@ Api::Reply StatusReply(const Status& st) {
   return {500, ErrorBody(ErrorType::kInternal, st.message())};
 }
 
+// The answer to a label names or values request: `items` as a JSON array, cut to `bound`
+// entries (0: no bound) with the truncation warning when cut.
+Api::Reply BoundedStringArray(std::vector<std::string> items, size_t bound) {
+  std::vector<std::string> warnings;
+  if (bound > 0 && items.size() > bound) {
+    items.resize(bound);
+    warnings.push_back(kTruncated);
+  }
+  return {200, SuccessBody(StringArray(items), warnings)};
+}
+
 }  // namespace
 
 Api::Reply Api::Series(const Form& f) {
@@ -357,13 +359,7 @@ Api::Reply Api::Labels(const Form& f) {
     }
     names.assign(set.begin(), set.end());
   }
-  std::vector<std::string> warnings;
-  size_t bound = *limit ? *limit : options_.max_series_results;
-  if (bound > 0 && names.size() > bound) {
-    names.resize(bound);
-    warnings.push_back(kTruncated);
-  }
-  return {200, SuccessBody(StringArray(names), warnings)};
+  return BoundedStringArray(std::move(names), *limit ? *limit : options_.max_series_results);
 }
 
 Api::Reply Api::LabelValues(const Form& f, std::string_view name) {
@@ -396,13 +392,7 @@ Api::Reply Api::LabelValues(const Form& f, std::string_view name) {
     }
     values.assign(set.begin(), set.end());
   }
-  std::vector<std::string> warnings;
-  size_t bound = *limit ? *limit : options_.max_series_results;
-  if (bound > 0 && values.size() > bound) {
-    values.resize(bound);
-    warnings.push_back(kTruncated);
-  }
-  return {200, SuccessBody(StringArray(values), warnings)};
+  return BoundedStringArray(std::move(values), *limit ? *limit : options_.max_series_results);
 }
 
 Api::Reply Api::Metadata(const Form& f) {
