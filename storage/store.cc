@@ -59,6 +59,8 @@ Store::~Store() {
                    &first_chunk_stmt_, &head_series_stmt_, &head_fetch_stmt_}) {
     st->reset();
   }
+  read_chunks_stmt_[0].reset();
+  read_chunks_stmt_[1].reset();
   reader_.reset();
   writer_.reset();
 }
@@ -219,25 +221,38 @@ Result<std::vector<Sample>> Store::FetchLog(const std::string& target_key, int64
 Result<std::vector<Sample>> Store::ReadChunks(Log log, int64_t id, int64_t mint,
                                               int64_t maxt) {
   std::lock_guard lock(read_mu_);
-  SB_ASSIGN_OR_RETURN(Stmt st, reader_->Prepare(
-      log == Log::kSeries
-          ? "SELECT min_t, data FROM chunks WHERE series_id = ? AND max_t >= ? AND "
-            "min_t <= ? ORDER BY min_t"
-          : "SELECT min_t, data FROM fetches WHERE target_id = ? AND max_t >= ? AND "
-            "min_t <= ? ORDER BY min_t"));
-  st.Bind(1, id).Bind(2, mint).Bind(3, maxt);
+  // Prepared once per store: a dashboard query reads hundreds of series in a row.
+  std::optional<Stmt>& st = read_chunks_stmt_[log == Log::kSeries ? 0 : 1];
+  if (!st.has_value()) {
+    SB_ASSIGN_OR_RETURN(st, reader_->Prepare(
+        log == Log::kSeries
+            ? "SELECT min_t, data FROM chunks WHERE series_id = ? AND max_t >= ? AND "
+              "min_t <= ? ORDER BY min_t"
+            : "SELECT min_t, data FROM fetches WHERE target_id = ? AND max_t >= ? AND "
+              "min_t <= ? ORDER BY min_t"));
+  }
+  struct ResetOnExit {
+    Stmt* st;
+    ~ResetOnExit() { st->Reset(); }  // ends the read transaction and clears the bindings
+  } reset{&*st};
+  st->Bind(1, id).Bind(2, mint).Bind(3, maxt);
   std::vector<Sample> out;
   for (;;) {
-    SB_ASSIGN_OR_RETURN(bool row, st.Step());
+    SB_ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) break;
-    const int64_t min_t = st.ColumnInt(0);
-    Result<std::vector<Sample>> chunk = DecodeAll(st.ColumnBlob(1));
-    if (!chunk.ok()) {
-      return Status::Corruption(Describe(log, id) + ", chunk min_t=" +
-                                std::to_string(min_t) + ": " + chunk.status().message());
+    const int64_t min_t = st->ColumnInt(0);
+    Result<XorChunkIterator> it = XorChunkIterator::Open(st->ColumnBlob(1));
+    Status bad = it.status();
+    if (it.ok()) {
+      out.reserve(out.size() + it->num_samples());
+      while (it->Next()) {
+        if (it->t() >= mint && it->t() <= maxt) out.push_back(Sample{it->t(), it->v()});
+      }
+      bad = it->status();
     }
-    for (const Sample& s : *chunk) {
-      if (s.timestamp_ms >= mint && s.timestamp_ms <= maxt) out.push_back(s);
+    if (!bad.ok()) {
+      return Status::Corruption(Describe(log, id) + ", chunk min_t=" +
+                                std::to_string(min_t) + ": " + bad.message());
     }
   }
   return out;

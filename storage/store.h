@@ -296,8 +296,9 @@ class Store {
   std::optional<Stmt> head_series_stmt_;  // Head()'s queries, prepared on first use
   std::optional<Stmt> head_fetch_stmt_;
 
-  std::mutex read_mu_;                    // guards reader_
+  std::mutex read_mu_;                    // guards reader_ and read_chunks_stmt_
   std::unique_ptr<Db> reader_;
+  std::optional<Stmt> read_chunks_stmt_[2];  // ReadChunks' queries by Log, prepared on first use
 
   mutable std::shared_mutex index_mu_;    // guards the three below
   PostingsIndex postings_;
