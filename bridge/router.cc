@@ -171,7 +171,16 @@ Response Route(const Request& req, RouterContext& ctx) {
   if (path == "/") {
     std::string text = "scout-bridge\n\nEndpoints:\n  /metrics          the bridge's own metrics\n"
                        "  /api/v1/targets   upstream targets and their state\n"
-                       "  /-/healthy /-/ready /-/reload (POST)\n\nServed upstream paths:\n";
+                       "  /-/healthy /-/ready /-/reload (POST)\n";
+    if (ctx.FindApi("/api/v1/query")) {
+      text += "  /api/v1/query, /api/v1/query_range, /api/v1/series, /api/v1/labels, ...\n"
+              "                    the Prometheus query API over the stored history (docs/api.md)\n";
+    }
+    if (ctx.FindApi("/api/v1/recommendations")) {
+      text += "  /api/v1/recommendations, /recommendations/metrics\n"
+              "                    base-image recommendations (docs/recommendations.md)\n";
+    }
+    text += "\nServed upstream paths:\n";
     if (routes) {
       std::vector<std::string> lines;
       for (const auto& [p, eps] : routes->by_path)

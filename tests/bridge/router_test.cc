@@ -22,7 +22,13 @@ class FakeContext : public RouterContext {
     return reload_status;
   }
 
+  const ApiHandler* FindApi(std::string_view path) const override {
+    auto it = apis.find(std::string(path));
+    return it == apis.end() ? nullptr : &it->second;
+  }
+
   std::shared_ptr<RouteTable> routes = std::make_shared<RouteTable>();
+  std::map<std::string, ApiHandler> apis;
   SelfMetrics metrics;
   bool ready = true;
   int reloads = 0;
@@ -74,6 +80,20 @@ TEST_F(RouterTest, LegacyPathIsServedWhenConfigured) {
   AddEndpoint("/v1/exporter/org/acme", "acme", "api:443", MakeSnapshot(1));
   EXPECT_EQ(Route(Get("/v1/exporter/org/acme"), ctx_).result_int(), 200);
   EXPECT_EQ(Route(Get("/v1/exporter/org/acme/metrics"), ctx_).result_int(), 404);
+}
+
+TEST_F(RouterTest, RegisteredApiIsServedAndListedOnTheIndex) {
+  EXPECT_THAT(BodyOf(Route(Get("/"), ctx_)), ::testing::Not(::testing::HasSubstr("/api/v1/query")));
+  EXPECT_EQ(Route(Get("/api/v1/query"), ctx_).result_int(), 404);
+  ctx_.apis["/api/v1/query"] = [](const Request& req) {
+    Response res{http::status::ok, req.version()};
+    res.body() = std::make_shared<const std::string>("answer");
+    return res;
+  };
+  Response res = Route(Get("/api/v1/query"), ctx_);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(BodyOf(res), "answer");
+  EXPECT_THAT(BodyOf(Route(Get("/"), ctx_)), ::testing::HasSubstr("/api/v1/query, /api/v1/query_range"));
 }
 
 TEST_F(RouterTest, UnknownPathIs404) {
