@@ -278,6 +278,10 @@ class Store {
                              RetentionStats* stats);
   // Publishes new min_t values after a committed retention step.
   void ApplyDrops(const std::vector<std::pair<int64_t, int64_t>>& new_min_t);
+  // Ends a retention step's transaction: with `s` OK, commits, publishes `new_min_t` and
+  // adds `step` to `stats`; otherwise (or if COMMIT fails) rolls back and returns the error.
+  Status FinishDropStep(Status s, const std::vector<std::pair<int64_t, int64_t>>& new_min_t,
+                        const RetentionStats& step, RetentionStats* stats);
   std::optional<Stmt> drop_select_stmt_, drop_delete_stmt_, first_chunk_stmt_;
   std::string Describe(Log log, int64_t id);
 

@@ -108,6 +108,21 @@ Result<int64_t> Store::DropChunks(int64_t id, int64_t below_min_t, int64_t cutof
   return new_min_t;
 }
 
+Status Store::FinishDropStep(Status s, const std::vector<std::pair<int64_t, int64_t>>& new_min_t,
+                             const RetentionStats& step, RetentionStats* stats) {
+  if (s.ok()) s = writer_->Exec("COMMIT");
+  if (!s.ok()) {
+    (void)writer_->Exec("ROLLBACK");
+    return s;
+  }
+  ApplyDrops(new_min_t);
+  stats->chunks_dropped += step.chunks_dropped;
+  stats->samples_dropped += step.samples_dropped;
+  stats->chunk_bytes_dropped += step.chunk_bytes_dropped;
+  stats->series_emptied += step.series_emptied;
+  return Status::OK();
+}
+
 void Store::ApplyDrops(const std::vector<std::pair<int64_t, int64_t>>& new_min_t) {
   std::unique_lock index_lock(index_mu_);
   for (const auto& [id, min_t] : new_min_t) {
@@ -165,16 +180,7 @@ Status Store::DropOlderThan(int64_t cutoff_ms, int64_t deadline_ns, RetentionSta
       if (m.ok()) new_min_t.emplace_back(ids[i], *m);
       else s = m.status();
     }
-    if (s.ok()) s = writer_->Exec("COMMIT");
-    if (!s.ok()) {
-      (void)writer_->Exec("ROLLBACK");
-      return s;
-    }
-    ApplyDrops(new_min_t);
-    stats->chunks_dropped += step.chunks_dropped;
-    stats->samples_dropped += step.samples_dropped;
-    stats->chunk_bytes_dropped += step.chunk_bytes_dropped;
-    stats->series_emptied += step.series_emptied;
+    SB_RETURN_IF_ERROR(FinishDropStep(s, new_min_t, step, stats));
   }
   return Status::OK();
 }
@@ -225,16 +231,7 @@ Status Store::DropForSize(int64_t limit_bytes, int64_t deadline_ns, RetentionSta
       new_min_t.emplace_back(id, *m);
       freed += kRowOverheadBytes + (step.chunk_bytes_dropped - before);
     }
-    if (s.ok()) s = writer_->Exec("COMMIT");
-    if (!s.ok()) {
-      (void)writer_->Exec("ROLLBACK");
-      return s;
-    }
-    ApplyDrops(new_min_t);
-    stats->chunks_dropped += step.chunks_dropped;
-    stats->samples_dropped += step.samples_dropped;
-    stats->chunk_bytes_dropped += step.chunk_bytes_dropped;
-    stats->series_emptied += step.series_emptied;
+    SB_RETURN_IF_ERROR(FinishDropStep(s, new_min_t, step, stats));
   }
   stats->size_limit_met = false;
   return Status::OK();
