@@ -66,6 +66,23 @@ Result<size_t> LimitParam(const Form& f) {
   return static_cast<size_t>(v);
 }
 
+// The start, end and limit parameters shared by /series, /labels and /label/<n>/values;
+// `bound` is the limit, or `default_bound` when none was given.
+struct ListParams {
+  int64_t start = kMinTimeMs;
+  int64_t end = kMaxTimeMs;
+  size_t bound = 0;
+};
+
+Result<ListParams> ReadListParams(const Form& f, size_t default_bound) {
+  ListParams p;
+  SB_ASSIGN_OR_RETURN(p.start, TimeParam(f, "start", kMinTimeMs));
+  SB_ASSIGN_OR_RETURN(p.end, TimeParam(f, "end", kMaxTimeMs));
+  SB_ASSIGN_OR_RETURN(size_t limit, LimitParam(f));
+  p.bound = limit ? limit : default_bound;
+  return p;
+}
+
 const char* kTruncated = "results truncated due to limit";
 
 // Answers at least this large are gzip'd for clients that accept it (Grafana does); below,
@@ -316,15 +333,10 @@ Api::Reply BoundedStringArray(std::vector<std::string> items, size_t bound) {
 Api::Reply Api::Series(const Form& f) {
   std::vector<std::string> selectors = f.Values("match[]");
   if (selectors.empty()) return {400, ErrorBody(ErrorType::kBadData, "no match[] parameter provided")};
-  auto start = TimeParam(f, "start", kMinTimeMs);
-  if (!start.ok()) return StatusReply(start.status());
-  auto end = TimeParam(f, "end", kMaxTimeMs);
-  if (!end.ok()) return StatusReply(end.status());
-  auto limit = LimitParam(f);
-  if (!limit.ok()) return StatusReply(limit.status());
-  size_t bound = *limit ? *limit : options_.max_series_results;
+  auto params = ReadListParams(f, options_.max_series_results);
+  if (!params.ok()) return StatusReply(params.status());
   bool truncated = false;
-  auto series = MatchSeries(selectors, *start, *end, bound, /*wrap_errors=*/true, &truncated);
+  auto series = MatchSeries(selectors, params->start, params->end, params->bound, /*wrap_errors=*/true, &truncated);
   if (!series.ok()) return StatusReply(series.status());
   std::string data = "[";
   for (size_t i = 0; i < series->size(); ++i) {
@@ -338,20 +350,16 @@ Api::Reply Api::Series(const Form& f) {
 }
 
 Api::Reply Api::Labels(const Form& f) {
-  auto start = TimeParam(f, "start", kMinTimeMs);
-  if (!start.ok()) return StatusReply(start.status());
-  auto end = TimeParam(f, "end", kMaxTimeMs);
-  if (!end.ok()) return StatusReply(end.status());
-  auto limit = LimitParam(f);
-  if (!limit.ok()) return StatusReply(limit.status());
+  auto params = ReadListParams(f, options_.max_series_results);
+  if (!params.ok()) return StatusReply(params.status());
   std::vector<std::string> selectors = f.Values("match[]");
   std::vector<std::string> names;
-  if (selectors.empty() && *start == kMinTimeMs && *end == kMaxTimeMs) {
+  if (selectors.empty() && params->start == kMinTimeMs && params->end == kMaxTimeMs) {
     names = store_->LabelNames();
   } else {
     if (selectors.empty()) selectors.push_back("{__name__=~\".+\"}");
     bool truncated;
-    auto series = MatchSeries(selectors, *start, *end, 0, /*wrap_errors=*/false, &truncated);
+    auto series = MatchSeries(selectors, params->start, params->end, 0, /*wrap_errors=*/false, &truncated);
     if (!series.ok()) return StatusReply(series.status());
     std::set<std::string> set;
     for (const auto& labels : *series) {
@@ -359,7 +367,7 @@ Api::Reply Api::Labels(const Form& f) {
     }
     names.assign(set.begin(), set.end());
   }
-  return BoundedStringArray(std::move(names), *limit ? *limit : options_.max_series_results);
+  return BoundedStringArray(std::move(names), params->bound);
 }
 
 Api::Reply Api::LabelValues(const Form& f, std::string_view name) {
@@ -368,21 +376,17 @@ Api::Reply Api::LabelValues(const Form& f, std::string_view name) {
     AppendJsonString(&quoted, name);  // Go's %q, close enough for names
     return {400, ErrorBody(ErrorType::kBadData, "invalid label name: " + quoted)};
   }
-  auto start = TimeParam(f, "start", kMinTimeMs);
-  if (!start.ok()) return StatusReply(start.status());
-  auto end = TimeParam(f, "end", kMaxTimeMs);
-  if (!end.ok()) return StatusReply(end.status());
-  auto limit = LimitParam(f);
-  if (!limit.ok()) return StatusReply(limit.status());
+  auto params = ReadListParams(f, options_.max_series_results);
+  if (!params.ok()) return StatusReply(params.status());
   std::vector<std::string> selectors = f.Values("match[]");
   std::vector<std::string> values;
   std::string label(name);
-  if (selectors.empty() && *start == kMinTimeMs && *end == kMaxTimeMs) {
+  if (selectors.empty() && params->start == kMinTimeMs && params->end == kMaxTimeMs) {
     values = store_->LabelValues(label);
   } else {
     if (selectors.empty()) selectors.push_back("{" + label + "=~\".+\"}");
     bool truncated;
-    auto series = MatchSeries(selectors, *start, *end, 0, /*wrap_errors=*/false, &truncated);
+    auto series = MatchSeries(selectors, params->start, params->end, 0, /*wrap_errors=*/false, &truncated);
     if (!series.ok()) return StatusReply(series.status());
     std::set<std::string> set;
     for (const auto& labels : *series) {
@@ -392,7 +396,7 @@ Api::Reply Api::LabelValues(const Form& f, std::string_view name) {
     }
     values.assign(set.begin(), set.end());
   }
-  return BoundedStringArray(std::move(values), *limit ? *limit : options_.max_series_results);
+  return BoundedStringArray(std::move(values), params->bound);
 }
 
 Api::Reply Api::Metadata(const Form& f) {
