@@ -48,6 +48,15 @@ CREATE TABLE fetches (
   PRIMARY KEY (target_id, min_t)
 ) WITHOUT ROWID;
 )sql"},
+    // 2: the head log (storage/head_log.h): one row per fetch, flushed into chunks later.
+    {2, R"sql(
+CREATE TABLE head_log (
+  seq           INTEGER PRIMARY KEY,
+  fetch_time_ms INTEGER NOT NULL,
+  num_series    INTEGER NOT NULL,
+  data          BLOB    NOT NULL
+);
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

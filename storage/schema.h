@@ -22,7 +22,7 @@ struct sqlite3_stmt;
 namespace sb::storage {
 
 // The newest schema version this binary knows (PRAGMA user_version).
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 class Stmt;
 

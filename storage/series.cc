@@ -87,6 +87,25 @@ Status EncodeCanonical(const Labels& labels, std::string* out) {
   return Status::OK();
 }
 
+bool EncodeCanonicalUnchecked(const Labels& labels, std::string* out) {
+  thread_local std::vector<const Label*> sorted;
+  sorted.clear();
+  for (const Label& l : labels) {
+    if (l.value.empty()) return false;
+    sorted.push_back(&l);
+  }
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Label* a, const Label* b) { return a->name < b->name; });
+  out->clear();
+  for (const Label* l : sorted) {
+    PutUvarint(out, l->name.size());
+    out->append(l->name);
+    PutUvarint(out, l->value.size());
+    out->append(l->value);
+  }
+  return true;
+}
+
 void PutUvarint(std::string* out, uint64_t v) {
   while (v >= 0x80) {
     out->push_back(static_cast<char>((v & 0x7f) | 0x80));

@@ -37,6 +37,12 @@ std::string EncodeLabels(const Labels& labels);
 // EncodeLabels(Canonicalize(labels)) into *out (replacing its contents), without copying
 // the label set: the hot path of a fetch. Errors: exactly Canonicalize's.
 Status EncodeCanonical(const Labels& labels, std::string* out);
+
+// The canonical encoding of `labels` into *out, WITHOUT validating names: for comparing
+// against keys of series already known (a match means the label set is that valid
+// series'). Returns false, with *out unspecified, if a label has an empty value (whose
+// name EncodeCanonical would still check, but which the encoding leaves out).
+bool EncodeCanonicalUnchecked(const Labels& labels, std::string* out);
 // Inverse of EncodeLabels. Errors: Corruption on a truncated or malformed blob.
 Result<Labels> DecodeLabels(std::string_view blob);
 

@@ -50,10 +50,17 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 }
 
 Store::~Store() {
+  // Best effort: a failed flush loses nothing, the head_log rows are replayed at Open.
+  if (options_.flush_on_close && writer_ != nullptr && Flush().ok()) {
+    // The flush freed the head_log rows' pages: give them back to the file system
+    // (bounded: at most 4 MiB here; retention reclaims the rest in steps).
+    (void)writer_->Exec("PRAGMA incremental_vacuum(1024)");
+  }
   // Finalize every statement before the connections close: a connection closed with live
   // statements stays open, and then the last close does not checkpoint and remove the WAL.
   put_series_stmt_.reset();
   put_target_stmt_.reset();
+  put_log_stmt_.reset();
   for (auto* st : {&update_chunk_stmt_[0], &update_chunk_stmt_[1], &insert_chunk_stmt_[0],
                    &insert_chunk_stmt_[1], &drop_select_stmt_, &drop_delete_stmt_,
                    &first_chunk_stmt_, &head_series_stmt_, &head_fetch_stmt_}) {
@@ -98,7 +105,8 @@ Status Store::Load() {
     targets_[key] = targets.ColumnInt(0);
     target_last_ms_[key] = targets.ColumnInt(2);
   }
-  return Status::OK();
+  std::lock_guard write_lock(write_mu_);
+  return ReplayHeadLog();
 }
 
 std::string Store::Describe(Log log, int64_t id) {
@@ -109,7 +117,7 @@ std::string Store::Describe(Log log, int64_t id) {
                              : "series " + LabelsToString(it->second.labels);
 }
 
-Result<XorChunkAppender*> Store::Head(Log log, int64_t id) {
+Result<Store::HeadState*> Store::Head(Log log, int64_t id) {
   auto& heads = log == Log::kSeries ? heads_ : fetch_heads_;
   auto it = heads.find(id);
   if (it != heads.end()) return &it->second;
@@ -136,9 +144,12 @@ Result<XorChunkAppender*> Store::Head(Log log, int64_t id) {
     return Status::Corruption(Describe(log, id) + ", chunk min_t=" + std::to_string(min_t) +
                               ": " + samples.status().message());
   }
-  XorChunkAppender app;
-  for (const Sample& s : *samples) SB_RETURN_IF_ERROR(app.Append(s.timestamp_ms, s.value));
-  return &heads.emplace(id, std::move(app)).first->second;
+  HeadState head;
+  for (const Sample& s : *samples) SB_RETURN_IF_ERROR(head.app.Append(s.timestamp_ms, s.value));
+  if (head.app.num_samples() > 0) head.flushed_t = head.app.last_timestamp_ms();
+  std::unique_lock heads_lock(heads_mu_, std::defer_lock);
+  if (log == Log::kSeries) heads_lock.lock();  // readers look series heads up
+  return &heads.emplace(id, std::move(head)).first->second;
 }
 
 Result<std::vector<int64_t>> Store::PreviousSeries(int64_t target_id) {
@@ -220,6 +231,19 @@ Result<std::vector<Sample>> Store::FetchLog(const std::string& target_key, int64
 
 Result<std::vector<Sample>> Store::ReadChunks(Log log, int64_t id, int64_t mint,
                                               int64_t maxt) {
+  // A series' samples not yet flushed are in its open chunk in memory only. Copy that
+  // first, then read the rows: a Flush that commits in between only makes the rows hold
+  // some of the copied samples too (merged below by time); the other order could miss
+  // samples flushed and dropped from memory between the two reads.
+  std::string unflushed;
+  if (log == Log::kSeries) {
+    std::shared_lock heads_lock(heads_mu_);
+    auto h = heads_.find(id);
+    if (h != heads_.end() && h->second.dirty() && h->second.app.last_timestamp_ms() >= mint &&
+        h->second.app.first_timestamp_ms() <= maxt) {
+      h->second.app.EncodeTo(&unflushed);
+    }
+  }
   std::lock_guard lock(read_mu_);
   // Prepared once per store: a dashboard query reads hundreds of series in a row.
   std::optional<Stmt>& st = read_chunks_stmt_[log == Log::kSeries ? 0 : 1];
@@ -254,6 +278,17 @@ Result<std::vector<Sample>> Store::ReadChunks(Log log, int64_t id, int64_t mint,
       return Status::Corruption(Describe(log, id) + ", chunk min_t=" +
                                 std::to_string(min_t) + ": " + bad.message());
     }
+  }
+  if (!unflushed.empty()) {
+    Result<XorChunkIterator> it = XorChunkIterator::Open(unflushed);  // built by us just now
+    if (!it.ok()) return it.status();
+    const int64_t after = out.empty() ? INT64_MIN : out.back().timestamp_ms;
+    while (it->Next()) {
+      if (it->t() > after && it->t() >= mint && it->t() <= maxt) {
+        out.push_back(Sample{it->t(), it->v()});
+      }
+    }
+    SB_RETURN_IF_ERROR(it->status());
   }
   return out;
 }

@@ -19,6 +19,7 @@
 // readers never block the writer) and a shared lock on the in-memory index.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -81,6 +82,17 @@ struct StoreOptions {
 
   // Latest() refuses to inflate a stored body past this many bytes (corruption guard).
   size_t max_body_bytes = 256u << 20;
+
+  // The head log (storage/head_log.h): AppendFetch commits a fetch as one compact
+  // head_log row and appends to the series' open chunks in memory only; Flush writes the
+  // changed open chunks to their rows and deletes the head_log rows it covered. MaybeFlush
+  // flushes once this many fetches, or this many bytes of head_log rows, are pending.
+  // More = fewer chunk-row rewrites per fetch, but a longer replay after a crash (Open
+  // replays the rows left) and more rows in the database meanwhile.
+  size_t head_log_max_fetches = 32;
+  size_t head_log_max_bytes = 64u << 20;
+  // Whether the destructor flushes (tests set false to leave rows for Open to replay).
+  bool flush_on_close = true;
 
   // Retention, applied by ApplyRetention (the bridge calls it every 5 minutes).
   // Time: whole chunks whose newest sample is older than now - retention_time are
@@ -149,7 +161,8 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Records one successful fetch of `target_key` in one transaction: appends one sample per
+  // Records one successful fetch of `target_key` in one transaction (one head_log row, see
+  // StoreOptions::head_log_max_fetches): appends one sample per
   // series at fetch_time_ms (new series are created), appends the stale marker at
   // fetch_time_ms to every series that was in this target's previous fetch but is not in
   // this one, logs the fetch, and makes `raw_body_for_snapshot` the target's latest
@@ -168,6 +181,28 @@ class Store {
   Status AppendFetch(const std::string& target_key, int64_t fetch_time_ms,
                      const std::vector<SeriesSample>& samples,
                      std::string_view raw_body_for_snapshot);
+
+  // Writes the open chunks changed since the last flush to their chunk rows and deletes
+  // the head_log rows that this covers. Works in steps of a few thousand series (each one
+  // transaction, releasing the writer lock between them), so a concurrent AppendFetch
+  // waits at most one step. Readers see the same samples before, during and after.
+  // Errors: IOError/Corruption from SQLite (the step is rolled back; nothing is lost, the
+  // head_log rows stay until a later Flush succeeds).
+  Status Flush();
+  // Flush() if the head_log holds at least head_log_max_fetches rows or head_log_max_bytes
+  // bytes; otherwise nothing. The bridge calls it after each fetch, off the request path.
+  // (AppendFetch itself flushes, after its commit, once twice those limits are pending:
+  // a backstop, so a caller that never calls MaybeFlush still has a bounded head log.)
+  Status MaybeFlush();
+  // Fetches (head_log rows) committed but not yet flushed into chunk rows.
+  size_t PendingFetches();
+
+  // AppendFetch with the snapshot body already gzip'd by the caller (the bridge compresses
+  // it to serve it anyway): stored as is, saving a second compression. Latest() returns it
+  // inflated (Corruption if it does not inflate). Otherwise as AppendFetch.
+  Status AppendFetchGzipBody(const std::string& target_key, int64_t fetch_time_ms,
+                             const std::vector<SeriesSample>& samples,
+                             std::string_view gzipped_body_for_snapshot);
 
   // Called after every committed AppendFetch with its arguments, on the caller's thread and
   // still under the writer lock, so calls come in commit order (the remote-write feeder's
@@ -227,6 +262,15 @@ class Store {
   std::vector<std::string> LabelValues(const std::string& name);
 
  private:
+  // The open (last) chunk of a series or fetch log, in memory. For a series it may hold
+  // samples that are only in head_log rows so far: those after flushed_t.
+  struct HeadState {
+    XorChunkAppender app;
+    // The chunk row (series_id, app.first_timestamp_ms()) holds this chunk's samples up to
+    // flushed_t; INT64_MIN when there is no such row yet.
+    int64_t flushed_t = INT64_MIN;
+    bool dirty() const { return app.num_samples() > 0 && app.last_timestamp_ms() > flushed_t; }
+  };
   // In-memory state of one series.
   struct SeriesState {
     Labels labels;
@@ -243,23 +287,42 @@ class Store {
   };
 
   explicit Store(const StoreOptions& options) : options_(options) {}
+  Status AppendFetchBody(const std::string& target_key, int64_t fetch_time_ms,
+                         const std::vector<SeriesSample>& samples, std::string_view body,
+                         bool gzipped);
+  // AppendFetch with write_mu_ held.
+  Status AppendFetchLocked(const std::string& target_key, int64_t fetch_time_ms,
+                           const std::vector<SeriesSample>& samples,
+                           std::string_view raw_body_for_snapshot, bool gzipped);
   Status Load();
   enum class Log { kSeries, kFetches };  // which chunk table: chunks or fetches
-  Result<XorChunkAppender*> Head(Log log, int64_t id);
+  // The open chunk of a series (Log::kSeries) or fetch log, loaded from its last chunk
+  // row on first use. Caller holds write_mu_.
+  Result<HeadState*> Head(Log log, int64_t id);
+  // Writes `head`'s chunk row (UPDATE in place, or INSERT for a chunk with no row yet) in
+  // the caller's transaction. Does not change head->flushed_t (the caller sets it once
+  // the transaction committed).
+  Status WriteHeadRow(Log log, int64_t id, const HeadState& head);
+  // Replays the head_log rows into the open chunks in memory (Open; and after a failed
+  // transaction, from a cleared heads_). Caller holds write_mu_.
+  Status ReplayHeadLog();
+  // After a failed transaction: forgets every cached open chunk and replays the head log
+  // from the database, so memory mirrors what is committed again.
+  Status ReloadHeads();
   Result<std::vector<Sample>> ReadChunks(Log log, int64_t id, int64_t mint, int64_t maxt);
   Result<std::vector<int64_t>> PreviousSeries(int64_t target_id);
   Status WriteFetch(const std::string& target_key, int64_t fetch_time_ms,
                     std::vector<Planned>* plan, std::vector<NewSeries>* created,
                     size_t num_given, int body_encoding, std::string_view body,
-                    int64_t* target_id_out);
-  // Appends (t, v) to `head` in place, cutting a new chunk first if the open one is full,
-  // and writes the open chunk's row of table `log` (UPDATE, or INSERT for a new chunk).
-  Status PutSample(Log log, int64_t id, XorChunkAppender* head, int64_t t, double v);
+                    int64_t* target_id_out, int64_t* log_seq_out);
+  // Appends (t, v) to the fetch log's open chunk in place, cutting a new chunk first if the
+  // open one is full, and writes its row (the fetch log is written through, not logged).
+  Status PutFetchLogSample(int64_t target_id, HeadState* head, int64_t t, double v);
   // AppendFetch's reused state (guarded by write_mu_): statements, buffers, and the
   // per-fetch "seen" mark of each series id.
-  std::optional<Stmt> put_series_stmt_, put_target_stmt_;
+  std::optional<Stmt> put_series_stmt_, put_target_stmt_, put_log_stmt_;
   std::optional<Stmt> update_chunk_stmt_[2], insert_chunk_stmt_[2];  // [chunks, fetches]
-  std::string key_buf_, chunk_buf_;
+  std::string key_buf_, chunk_buf_, log_buf_;
   std::vector<uint32_t> seen_epoch_;
   uint32_t epoch_ = 0;
   // Whether the open chunk `app` must be cut before appending a sample at `t`.
@@ -293,10 +356,31 @@ class Store {
   std::mutex write_mu_;
   std::unique_ptr<Db> writer_;
   std::unordered_map<std::string, int64_t> targets_;  // target_key -> targets.id
+  // The series of a target's last fetch, in the fetch's order (AppendFetch's fast path).
+  // SeriesState pointers stay valid: series_ entries are never erased.
+  struct TargetOrder {
+    std::string keys;            // their canonical keys, concatenated
+    std::vector<uint32_t> ends;  // end offset of key i in keys
+    std::vector<int64_t> ids;
+    std::vector<SeriesState*> states;
+    std::string_view Key(size_t i) const {
+      const size_t begin = i == 0 ? 0 : ends[i - 1];
+      return std::string_view(keys).substr(begin, ends[i] - begin);
+    }
+  };
+  std::unordered_map<std::string, TargetOrder> target_order_;
   std::unordered_map<std::string, int64_t> target_last_ms_;
-  // Open (last) chunk of each series, loaded from its chunk row on first append.
-  std::unordered_map<int64_t, XorChunkAppender> heads_;
-  std::unordered_map<int64_t, XorChunkAppender> fetch_heads_;  // by targets.id
+  // Open (last) chunk of each series, loaded from its chunk row on first append; changed
+  // (and inserted into) only with write_mu_ and heads_mu_ held, so readers may look up a
+  // series' unflushed samples holding heads_mu_ shared.
+  std::unordered_map<int64_t, HeadState> heads_;
+  std::unordered_map<int64_t, HeadState> fetch_heads_;  // by targets.id; write_mu_ only
+  mutable std::shared_mutex heads_mu_;
+  std::mutex flush_mu_;  // one Flush at a time (taken before write_mu_)
+  // head_log rows not yet flushed: (seq, blob bytes), oldest first. write_mu_.
+  std::vector<std::pair<int64_t, int64_t>> log_rows_;
+  int64_t log_bytes_ = 0;
+  std::atomic<size_t> pending_fetches_{0};
   std::optional<Stmt> head_series_stmt_;  // Head()'s queries, prepared on first use
   std::optional<Stmt> head_fetch_stmt_;
 

@@ -22,6 +22,7 @@ struct Store::ImportPlan {
   const std::vector<Sample>* samples = nullptr;
   size_t first = 0;                  // index of the first sample to append (after skips)
   XorChunkAppender head;             // copy of the open chunk, then appended to
+  bool head_dirty = false;           // the open chunk holds samples its row lacks
 };
 
 Result<ImportStats> Store::AppendSamples(const std::vector<SeriesSamples>& batch) {
@@ -51,15 +52,16 @@ Result<ImportStats> Store::AppendSamples(const std::vector<SeriesSamples>& batch
     auto id = ids_.find(p.key);  // ids_ only changes under write_mu_, which we hold
     if (id != ids_.end()) {
       p.id = id->second;
-      SB_ASSIGN_OR_RETURN(XorChunkAppender * head, Head(Log::kSeries, p.id));
+      SB_ASSIGN_OR_RETURN(HeadState * head, Head(Log::kSeries, p.id));
       // The head is the last chunk; with no chunk at all, nothing is skipped.
-      if (head->num_samples() > 0) {
-        const int64_t last = head->last_timestamp_ms();
+      if (head->app.num_samples() > 0) {
+        const int64_t last = head->app.last_timestamp_ms();
         while (p.first < in.samples.size() && in.samples[p.first].timestamp_ms <= last) {
           ++p.first;
         }
       }
-      p.head = *head;
+      p.head = head->app;
+      p.head_dirty = head->dirty();
     } else {
       ++stats.series_created;
     }
@@ -79,6 +81,7 @@ Result<ImportStats> Store::AppendSamples(const std::vector<SeriesSamples>& batch
     return s;
   }
   // 3. Committed: update memory.
+  std::unique_lock heads_lock(heads_mu_);
   std::unique_lock index_lock(index_mu_);
   for (ImportPlan& p : plan) {
     if (ids_.find(p.key) == ids_.end()) {
@@ -91,7 +94,11 @@ Result<ImportStats> Store::AppendSamples(const std::vector<SeriesSamples>& batch
     st.min_t = std::min(st.min_t, (*p.samples)[p.first].timestamp_ms);
     st.max_t = std::max(st.max_t, p.samples->back().timestamp_ms);
     st.head_min_t = p.head.first_timestamp_ms();
-    heads_.insert_or_assign(p.id, std::move(p.head));
+    // Its row was written with every sample, including any only in head_log rows before.
+    HeadState h;
+    h.flushed_t = p.head.last_timestamp_ms();
+    h.app = std::move(p.head);
+    heads_.insert_or_assign(p.id, std::move(h));
   }
   return stats;
 }
@@ -119,7 +126,7 @@ Status Store::WriteImport(std::vector<ImportPlan>* plan) {
     }
     const std::vector<Sample>& samples = *p.samples;
     if (p.first == samples.size()) continue;
-    bool dirty = false;  // the head holds samples not yet written
+    bool dirty = p.head_dirty;  // the head holds samples not yet written
     for (size_t i = p.first; i < samples.size(); ++i) {
       const Sample& smp = samples[i];
       if (NeedsCut(p.head, smp.timestamp_ms)) {

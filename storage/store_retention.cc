@@ -52,6 +52,9 @@ Result<RetentionStats> Store::ApplyRetention(int64_t now_ms) {
   RetentionStats stats;
   const int64_t deadline = NowNs() + std::chrono::nanoseconds(kTimeBudget).count();
   stats.bytes_before = FileBytes(options_.path) + FileBytes(options_.path + "-wal");
+  // Open chunks into their rows first, so the rows tell every chunk's real extent (and the
+  // head_log rows are gone before sizes are measured).
+  SB_RETURN_IF_ERROR(Flush());
   if (options_.retention_time.count() > 0) {
     const int64_t ret = options_.retention_time.count();
     const int64_t cutoff = now_ms > INT64_MIN + ret ? now_ms - ret : INT64_MIN;
@@ -124,16 +127,21 @@ Status Store::FinishDropStep(Status s, const std::vector<std::pair<int64_t, int6
 }
 
 void Store::ApplyDrops(const std::vector<std::pair<int64_t, int64_t>>& new_min_t) {
+  std::unique_lock heads_lock(heads_mu_);
   std::unique_lock index_lock(index_mu_);
   for (const auto& [id, min_t] : new_min_t) {
     auto it = series_.find(id);
     if (it == series_.end()) continue;
     SeriesState& st = it->second;
     st.min_t = min_t;
-    if (min_t == INT64_MAX) {  // no chunk left: forget the head, it was deleted
+    auto h = heads_.find(id);
+    if (h != heads_.end() && h->second.dirty()) {
+      // An open chunk not yet flushed (maybe with no row yet) keeps the series alive.
+      st.min_t = std::min(st.min_t, h->second.app.first_timestamp_ms());
+    } else if (min_t == INT64_MAX) {  // no chunk left: forget the head, it was deleted
       st.max_t = INT64_MIN;
       st.head_min_t = INT64_MIN;
-      heads_.erase(id);
+      if (h != heads_.end()) heads_.erase(h);
     }
   }
 }
@@ -176,7 +184,13 @@ Status Store::DropOlderThan(int64_t cutoff_ms, int64_t deadline_ns, RetentionSta
     RetentionStats step;
     Status s;
     for (size_t i = start; i < end && s.ok(); ++i) {
-      Result<int64_t> m = DropChunks(ids[i], cutoff_ms, cutoff_ms, INT64_MAX, &step);
+      // Never the row of an open chunk with samples not yet flushed (appended since the
+      // Flush above): its row's max_t understates it.
+      int64_t below = cutoff_ms;
+      if (auto h = heads_.find(ids[i]); h != heads_.end() && h->second.dirty()) {
+        below = std::min(below, h->second.app.first_timestamp_ms());
+      }
+      Result<int64_t> m = DropChunks(ids[i], below, cutoff_ms, INT64_MAX, &step);
       if (m.ok()) new_min_t.emplace_back(ids[i], *m);
       else s = m.status();
     }

@@ -12,7 +12,9 @@
 #include <optional>
 #include <system_error>
 #include <tuple>
+#include <unordered_map>
 
+#include "storage/head_log.h"
 #include "storage/schema.h"
 #include "storage/series.h"
 
@@ -302,6 +304,39 @@ Result<AnalyzeReport> Analyze(const std::string& db_path) {
                       db->QueryInt("SELECT coalesce(sum(length(data)), 0) FROM chunks"));
   SB_ASSIGN_OR_RETURN(r.min_time_ms, db->QueryInt("SELECT coalesce(min(min_t), 0) FROM chunks"));
   SB_ASSIGN_OR_RETURN(r.max_time_ms, db->QueryInt("SELECT coalesce(max(max_t), 0) FROM chunks"));
+  {
+    // Samples only in the head log: those after their series' last chunk row.
+    std::unordered_map<int64_t, int64_t> chunk_max_t;
+    SB_ASSIGN_OR_RETURN(Stmt ranges, db->Prepare(
+        "SELECT series_id, MAX(max_t) FROM chunks GROUP BY series_id"));
+    for (;;) {
+      SB_ASSIGN_OR_RETURN(bool row, ranges.Step());
+      if (!row) break;
+      chunk_max_t[ranges.ColumnInt(0)] = ranges.ColumnInt(1);
+    }
+    SB_ASSIGN_OR_RETURN(Stmt log, db->Prepare(
+        "SELECT seq, fetch_time_ms, num_series, data FROM head_log ORDER BY seq"));
+    std::vector<HeadLogEntry> entries;
+    for (;;) {
+      SB_ASSIGN_OR_RETURN(bool row, log.Step());
+      if (!row) break;
+      const int64_t t = log.ColumnInt(1);
+      Status s = DecodeHeadLog(log.ColumnBlob(3), log.ColumnInt(2), &entries);
+      if (!s.ok()) {
+        return Status::Corruption("head_log row seq=" + std::to_string(log.ColumnInt(0)) +
+                                  ": " + s.message());
+      }
+      ++r.pending_fetches;
+      for (const HeadLogEntry& e : entries) {
+        auto it = chunk_max_t.find(e.series_id);
+        if (it != chunk_max_t.end() && t <= it->second) continue;
+        ++r.pending_samples;
+        if (r.samples + r.pending_samples == 1 || t < r.min_time_ms) r.min_time_ms = t;
+        r.max_time_ms = std::max(r.max_time_ms, t);
+      }
+    }
+    r.samples += r.pending_samples;
+  }
   SB_ASSIGN_OR_RETURN(r.targets, db->QueryInt("SELECT count(*) FROM targets"));
   SB_ASSIGN_OR_RETURN(r.fetches,
                       db->QueryInt("SELECT coalesce(sum(num_fetches), 0) FROM fetches"));
@@ -357,6 +392,8 @@ std::string FormatAnalyze(const AnalyzeReport& r, size_t top_label_names) {
   }
   o << "Series: " << r.series << "\n"
     << "Samples: " << r.samples << " (stale markers included)\n"
+    << "Head log: " << r.pending_fetches << " fetches not yet flushed into chunks, with "
+    << r.pending_samples << " samples no chunk row holds yet\n"
     << "Chunks: " << r.chunks << " (" << r.chunk_bytes << " bytes of chunk data";
   if (r.chunks > 0) o << ", " << r.samples / r.chunks << " samples per chunk on average";
   o << ")\n"

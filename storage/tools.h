@@ -32,7 +32,13 @@ struct LabelNameStats {
 struct AnalyzeReport {
   std::string path;
   int64_t series = 0;
-  int64_t samples = 0;        // sum of chunks.num_samples; stale markers count as samples
+  // Samples in chunk rows (sum of chunks.num_samples) plus pending_samples; stale markers
+  // count as samples.
+  int64_t samples = 0;
+  // Fetches committed to the head log (head_log rows) not yet flushed into chunk rows, and
+  // their samples that no chunk row holds yet (storage/head_log.h).
+  int64_t pending_fetches = 0;
+  int64_t pending_samples = 0;
   int64_t chunks = 0;
   int64_t chunk_bytes = 0;    // sum of the chunk blobs' lengths (the XOR payload)
   int64_t min_time_ms = 0;    // first and last sample over all chunks; 0 if no samples

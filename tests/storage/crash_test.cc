@@ -79,6 +79,7 @@ StoreOptions Options(const std::string& path) {
   o.path = path;
   o.synchronous = "FULL";      // the durability promise under test
   o.chunk_max_samples = 16;    // cut chunks often, so kills also land in chunk cuts
+  o.head_log_max_fetches = 4;  // flush often, so kills also land in flushes
   return o;
 }
 
@@ -111,6 +112,12 @@ bool IsStale(double v) {
       if (n <= 0) _exit(5);
       p += n;
       left -= static_cast<size_t>(n);
+    }
+    s = (*store)->MaybeFlush();  // as the bridge does after each fetch
+    if (!s.ok()) {
+      std::fprintf(stderr, "crash child: flush after %lld: %s\n", static_cast<long long>(t),
+                   s.ToString().c_str());
+      _exit(6);
     }
   }
 }

@@ -144,10 +144,30 @@ class ToolsStoreTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
+TEST_F(ToolsStoreTest, AnalyzeCountsSamplesStillOnlyInTheHeadLog) {
+  // The store is open and has not flushed: the open chunks are in memory and the fetches
+  // in head_log rows. Closed chunks (2 samples each) were written when they were cut:
+  // high's [t0, t1] and gone's [t0, t1].
+  Result<AnalyzeReport> r = Analyze(opts_.path);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->pending_fetches, 3);
+  EXPECT_EQ(r->chunks, 2);
+  // high: 3, low: 2, gone: 2 + its stale marker = 3; 4 of them only in the head log.
+  EXPECT_EQ(r->samples, 8);
+  EXPECT_EQ(r->pending_samples, 4);
+  EXPECT_EQ(r->min_time_ms, kT0);
+  EXPECT_EQ(r->max_time_ms, kT0 + 2 * kHour);
+  EXPECT_THAT(FormatAnalyze(*r), HasSubstr("Head log: 3 fetches not yet flushed into chunks, "
+                                           "with 4 samples no chunk row holds yet"));
+}
+
 TEST_F(ToolsStoreTest, AnalyzeCountsSeriesSamplesAndChunks) {
+  ASSERT_OK(store_->Flush());
   Result<AnalyzeReport> r = Analyze(opts_.path);
   ASSERT_OK(r);
   EXPECT_EQ(r->series, 3);
+  EXPECT_EQ(r->pending_fetches, 0);
+  EXPECT_EQ(r->pending_samples, 0);
   // high: 3, low: 2, gone: 2 + its stale marker = 3.
   EXPECT_EQ(r->samples, 8);
   // With 2 samples per chunk: high 2 chunks, low 1, gone 2.
