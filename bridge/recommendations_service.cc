@@ -108,6 +108,8 @@ void RecommendationsService::RunScan() {
       for (auto& h : rec::ToSeriesSamples(view->health)) samples.push_back(std::move(h));
       Status s = store_->AppendFetch(rec::kMetricsTargetKey, clock_->NowMs(), samples, view->metrics_text);
       if (!s.ok()) LogWarn("recommendations: storing metrics failed", {{"error", s.ToString()}});
+      s = store_->MaybeFlush();
+      if (!s.ok()) LogWarn("recommendations: flushing the store's head log failed", {{"error", s.ToString()}});
     }
   }
   bool stopped;

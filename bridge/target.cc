@@ -107,12 +107,6 @@ std::string Env(const char* upper, const char* lower) {
   return v ? v : "";
 }
 
-// The body kept as the target's latest snapshot: text 0.0.4 without timestamps, exactly what
-// the fast endpoint serves, so a warm restart rebuilds the same snapshot.
-std::string RenderTextBodyForStore(const expo::Exposition& data) {
-  return expo::RenderText004(data, expo::RenderOptions{});
-}
-
 }  // namespace
 
 std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data, const std::string& job,
@@ -337,21 +331,37 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
     if (!parsed.ok()) {
       err = "parsing upstream body: " + parsed.status().message();
     } else {
+      std::vector<storage::SeriesSample> samples;
       if (self->store_) {
-        // One transaction per fetch; a refused fetch (e.g. a series exposed twice) is logged
-        // and the data is still served.
-        Status st = self->store_->AppendFetch(
-            self->key_, now, ToSeriesSamples(*parsed, self->job_.job_name, self->address_, self->job_.honor_labels),
-            RenderTextBodyForStore(*parsed));
-        if (!st.ok()) LogError("storing fetch failed", {{"job", self->job_.job_name}, {"err", st.message()}});
+        samples = ToSeriesSamples(*parsed, self->job_.job_name, self->address_, self->job_.honor_labels);
       }
       auto built = BuildSnapshot(self->job_.job_name, self->address_, now, std::move(parsed).value());
-      if (built.ok()) snap = std::move(built).value(); else err = built.status().message();
+      if (built.ok()) {
+        snap = std::move(built).value();
+      } else {
+        err = built.status().message();
+      }
+      if (self->store_ && snap != nullptr) {
+        // One transaction per fetch; a refused fetch (e.g. a series exposed twice) is logged
+        // and the data is still served. The stored body is the served text 0.0.4 body
+        // without timestamps (so a warm restart rebuilds the same snapshot); the snapshot
+        // already holds its gzip, which the store keeps as is: no second compression.
+        // (A fetch whose snapshot could not be built counts as failed, and is not stored.)
+        Status st = self->store_->AppendFetchGzipBody(
+            self->key_, now, samples, *snap->bodies[static_cast<int>(Representation::kTextGzip)].body);
+        if (!st.ok()) LogError("storing fetch failed", {{"job", self->job_.job_name}, {"err", st.message()}});
+      }
     }
     int status = static_cast<int>(resp.status);
     asio::post(self->strand_, [self, now, status, headers = std::move(resp.headers), snap, err, started_ms] {
       self->Finish(now, status, headers, snap != nullptr, false, err, snap, started_ms);
     });
+    if (self->store_) {
+      // Every head_log_max_fetches fetches, the open chunks go to their rows: after the
+      // snapshot is served, on this worker thread, in short steps.
+      Status fl = self->store_->MaybeFlush();
+      if (!fl.ok()) LogError("flushing the store's head log failed", {{"err", fl.message()}});
+    }
   });
 }
 
