@@ -106,7 +106,13 @@ Status Store::Load() {
     target_last_ms_[key] = targets.ColumnInt(2);
   }
   std::lock_guard write_lock(write_mu_);
-  return ReplayHeadLog();
+  // One transaction for the replay: its ~100k head loads then take SQLite's file locks
+  // once, not once per statement.
+  SB_RETURN_IF_ERROR(db->Exec("BEGIN IMMEDIATE"));
+  Status s = ReplayHeadLog();
+  if (s.ok()) s = db->Exec("COMMIT");
+  if (!s.ok()) (void)db->Exec("ROLLBACK");
+  return s;
 }
 
 std::string Store::Describe(Log log, int64_t id) {

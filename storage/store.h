@@ -91,6 +91,9 @@ struct StoreOptions {
   // replays the rows left) and more rows in the database meanwhile.
   size_t head_log_max_fetches = 32;
   size_t head_log_max_bytes = 64u << 20;
+  // ... or this many samples (entries of head_log rows): bounds the replay after a crash
+  // to ~0.5 s (16 fetches of 100k series), whatever the fetch size.
+  size_t head_log_max_samples = 1'600'000;
   // Whether the destructor flushes (tests set false to leave rows for Open to replay).
   bool flush_on_close = true;
 
@@ -189,8 +192,8 @@ class Store {
   // Errors: IOError/Corruption from SQLite (the step is rolled back; nothing is lost, the
   // head_log rows stay until a later Flush succeeds).
   Status Flush();
-  // Flush() if the head_log holds at least head_log_max_fetches rows or head_log_max_bytes
-  // bytes; otherwise nothing. The bridge calls it after each fetch, off the request path.
+  // Flush() if the head_log holds at least head_log_max_fetches rows, head_log_max_bytes
+  // bytes or head_log_max_samples samples; otherwise nothing. The bridge calls it after each fetch, off the request path.
   // (AppendFetch itself flushes, after its commit, once twice those limits are pending:
   // a backstop, so a caller that never calls MaybeFlush still has a bounded head log.)
   Status MaybeFlush();
@@ -306,6 +309,9 @@ class Store {
   // Replays the head_log rows into the open chunks in memory (Open; and after a failed
   // transaction, from a cleared heads_). Caller holds write_mu_.
   Status ReplayHeadLog();
+  // Before a replay: loads the open chunks of the series the head log names, in one pass
+  // over the chunk rows when they are many (ReplayHeadLog's Head() calls then find them).
+  Status PreloadHeadsForReplay();
   // After a failed transaction: forgets every cached open chunk and replays the head log
   // from the database, so memory mirrors what is committed again.
   Status ReloadHeads();
@@ -377,9 +383,17 @@ class Store {
   std::unordered_map<int64_t, HeadState> fetch_heads_;  // by targets.id; write_mu_ only
   mutable std::shared_mutex heads_mu_;
   std::mutex flush_mu_;  // one Flush at a time (taken before write_mu_)
-  // head_log rows not yet flushed: (seq, blob bytes), oldest first. write_mu_.
-  std::vector<std::pair<int64_t, int64_t>> log_rows_;
+  // head_log rows not yet flushed, oldest first, and their totals. write_mu_.
+  struct LogRow {
+    int64_t seq = 0;
+    int64_t bytes = 0;
+    int64_t samples = 0;
+  };
+  std::vector<LogRow> log_rows_;
   int64_t log_bytes_ = 0;
+  int64_t log_samples_ = 0;
+  // Whether the pending head_log rows reach `factor` times a head_log_max_* limit.
+  bool HeadLogOver(size_t factor) const;
   std::atomic<size_t> pending_fetches_{0};
   std::optional<Stmt> head_series_stmt_;  // Head()'s queries, prepared on first use
   std::optional<Stmt> head_fetch_stmt_;

@@ -100,8 +100,7 @@ Status Store::AppendFetchBody(const std::string& target_key, int64_t fetch_time_
   {
     std::lock_guard write_lock(write_mu_);
     SB_RETURN_IF_ERROR(AppendFetchLocked(target_key, fetch_time_ms, samples, body, gzipped));
-    backlog = log_rows_.size() >= 2 * options_.head_log_max_fetches ||
-              log_bytes_ >= 2 * static_cast<int64_t>(options_.head_log_max_bytes);
+    backlog = HeadLogOver(2);
   }
   // A backstop for callers that never call MaybeFlush: the head log stays bounded. The
   // fetch is committed either way; a failed flush is retried by the next call.
@@ -251,8 +250,10 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
       if (!h.app.Append(fetch_time_ms, p.value).ok()) append_failed = true;
     }
   }
-  log_rows_.emplace_back(log_seq, static_cast<int64_t>(log_buf_.size()));
-  log_bytes_ += static_cast<int64_t>(log_buf_.size());
+  log_rows_.push_back(LogRow{log_seq, static_cast<int64_t>(log_buf_.size()),
+                             static_cast<int64_t>(plan.size())});
+  log_bytes_ += log_rows_.back().bytes;
+  log_samples_ += log_rows_.back().samples;
   pending_fetches_.store(log_rows_.size());
   std::unique_lock index_lock(index_mu_);
   for (NewSeries& n : created) {

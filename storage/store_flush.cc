@@ -24,13 +24,16 @@ constexpr size_t kFlushSeriesPerStep = 4096;
 
 size_t Store::PendingFetches() { return pending_fetches_.load(); }
 
+bool Store::HeadLogOver(size_t factor) const {
+  return log_rows_.size() >= factor * options_.head_log_max_fetches ||
+         log_bytes_ >= static_cast<int64_t>(factor * options_.head_log_max_bytes) ||
+         log_samples_ >= static_cast<int64_t>(factor * options_.head_log_max_samples);
+}
+
 Status Store::MaybeFlush() {
   {
     std::lock_guard write_lock(write_mu_);
-    if (log_rows_.size() < options_.head_log_max_fetches &&
-        log_bytes_ < static_cast<int64_t>(options_.head_log_max_bytes)) {
-      return Status::OK();
-    }
+    if (!HeadLogOver(1)) return Status::OK();
   }
   return Flush();
 }
@@ -42,7 +45,7 @@ Status Store::Flush() {
   {
     std::lock_guard write_lock(write_mu_);
     if (log_rows_.empty()) return Status::OK();  // nothing is dirty without a row
-    upto = log_rows_.back().first;
+    upto = log_rows_.back().seq;
     for (const auto& [id, h] : heads_) {
       if (h.dirty()) ids.push_back(id);
     }
@@ -78,8 +81,11 @@ Status Store::Flush() {
     return s;
   }
   auto covered = std::find_if(log_rows_.begin(), log_rows_.end(),
-                              [upto](const auto& row) { return row.first > upto; });
-  for (auto it = log_rows_.begin(); it != covered; ++it) log_bytes_ -= it->second;
+                              [upto](const LogRow& row) { return row.seq > upto; });
+  for (auto it = log_rows_.begin(); it != covered; ++it) {
+    log_bytes_ -= it->bytes;
+    log_samples_ -= it->samples;
+  }
   log_rows_.erase(log_rows_.begin(), covered);
   pending_fetches_.store(log_rows_.size());
   return Status::OK();
@@ -88,10 +94,13 @@ Status Store::Flush() {
 Status Store::ReplayHeadLog() {
   log_rows_.clear();
   log_bytes_ = 0;
+  log_samples_ = 0;
+  SB_RETURN_IF_ERROR(PreloadHeadsForReplay());
   SB_ASSIGN_OR_RETURN(Stmt next, writer_->Prepare(
       "SELECT seq, fetch_time_ms, num_series, data FROM head_log WHERE seq > ? "
       "ORDER BY seq LIMIT 1"));
   std::vector<HeadLogEntry> entries;
+  std::vector<std::pair<HeadState*, SeriesState*>> heads;  // of entries[i]
   std::string blob;
   int64_t seq = 0;
   for (;;) {
@@ -108,38 +117,91 @@ Status Store::ReplayHeadLog() {
                               std::to_string(t) + ")";
     Status decoded = DecodeHeadLog(blob, num_series, &entries);
     if (!decoded.ok()) return Status::Corruption(where + ": " + decoded.message());
+    // First load every open chunk the row needs (Head() locks for its own insert), then
+    // apply the row under one lock of each kind.
+    heads.clear();
     for (const HeadLogEntry& e : entries) {
       auto st = series_.find(e.series_id);
       if (st == series_.end()) {
         return Status::Corruption(where + ": unknown series id " + std::to_string(e.series_id));
       }
       SB_ASSIGN_OR_RETURN(HeadState * h, Head(Log::kSeries, e.series_id));
+      heads.emplace_back(h, &st->second);
+    }
+    std::unique_lock heads_lock(heads_mu_);
+    std::unique_lock index_lock(index_mu_);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      auto [h, state] = heads[i];
       // Already in the chunk rows (flushed, or written when its chunk was closed).
       if (h->app.num_samples() > 0 && t <= h->app.last_timestamp_ms()) continue;
       if (NeedsCut(h->app, t)) {
         // Rare: the replayed open chunk is full. Close it as AppendFetch would have.
-        if (h->dirty()) SB_RETURN_IF_ERROR(WriteHeadRow(Log::kSeries, e.series_id, *h));
-        std::unique_lock heads_lock(heads_mu_);
+        if (h->dirty()) SB_RETURN_IF_ERROR(WriteHeadRow(Log::kSeries, entries[i].series_id, *h));
         *h = HeadState();
       }
-      {
-        std::unique_lock heads_lock(heads_mu_);
-        Status a = h->app.Append(t, e.value);
-        if (!a.ok()) {
-          return Status::Corruption(where + ", " + LabelsToString(st->second.labels) + ": " +
-                                    a.message());
-        }
+      Status a = h->app.Append(t, entries[i].value);
+      if (!a.ok()) {
+        return Status::Corruption(where + ", " + LabelsToString(state->labels) + ": " +
+                                  a.message());
       }
-      std::unique_lock index_lock(index_mu_);
-      SeriesState& state = st->second;
-      state.min_t = std::min(state.min_t, t);
-      state.max_t = std::max(state.max_t, t);
-      state.head_min_t = h->app.first_timestamp_ms();
+      state->min_t = std::min(state->min_t, t);
+      state->max_t = std::max(state->max_t, t);
+      state->head_min_t = h->app.first_timestamp_ms();
     }
-    log_rows_.emplace_back(seq, static_cast<int64_t>(blob.size()));
-    log_bytes_ += static_cast<int64_t>(blob.size());
+    index_lock.unlock();
+    heads_lock.unlock();
+    log_rows_.push_back(LogRow{seq, static_cast<int64_t>(blob.size()), num_series});
+    log_bytes_ += log_rows_.back().bytes;
+    log_samples_ += num_series;
   }
   pending_fetches_.store(log_rows_.size());
+  return Status::OK();
+}
+
+Status Store::PreloadHeadsForReplay() {
+  // The series the head log names (a cheap pass: the rows are decoded again below).
+  std::vector<bool> needed;
+  size_t count = 0;
+  {
+    SB_ASSIGN_OR_RETURN(Stmt rows, writer_->Prepare(
+        "SELECT num_series, data FROM head_log ORDER BY seq"));
+    std::vector<HeadLogEntry> entries;
+    for (;;) {
+      SB_ASSIGN_OR_RETURN(bool row, rows.Step());
+      if (!row) break;
+      // A damaged row is reported, with its seq, by the replay itself.
+      if (!DecodeHeadLog(rows.ColumnBlob(1), rows.ColumnInt(0), &entries).ok()) continue;
+      for (const HeadLogEntry& e : entries) {
+        const size_t id = static_cast<size_t>(e.series_id);
+        if (id >= needed.size()) needed.resize(id + 1, false);
+        if (!needed[id]) ++count;
+        needed[id] = true;
+      }
+    }
+  }
+  // Loading open chunks one SELECT each costs ~3 µs a series; past a few thousand, one
+  // pass over the chunk rows (in key order, blobs read only for the last chunks) is
+  // cheaper: ~0.1 s instead of ~0.3 s for 100k series.
+  if (count < 4096) return Status::OK();
+  SB_ASSIGN_OR_RETURN(Stmt scan, writer_->Prepare("SELECT series_id, min_t, data FROM chunks"));
+  for (;;) {
+    SB_ASSIGN_OR_RETURN(bool row, scan.Step());
+    if (!row) break;
+    const int64_t id = scan.ColumnInt(0);
+    if (id <= 0 || static_cast<size_t>(id) >= needed.size() || !needed[id]) continue;
+    auto st = series_.find(id);
+    if (st == series_.end() || scan.ColumnInt(1) != st->second.head_min_t) continue;
+    if (heads_.count(id) != 0) continue;
+    Result<std::vector<Sample>> samples = DecodeAll(scan.ColumnBlob(2));
+    if (!samples.ok()) continue;  // left to Head(), which reports it with its chunk
+    HeadState head;
+    bool ok = true;
+    for (const Sample& smp : *samples) ok = ok && head.app.Append(smp.timestamp_ms, smp.value).ok();
+    if (!ok) continue;
+    if (head.app.num_samples() > 0) head.flushed_t = head.app.last_timestamp_ms();
+    std::unique_lock heads_lock(heads_mu_);
+    heads_.emplace(id, std::move(head));
+  }
   return Status::OK();
 }
 

@@ -10,7 +10,9 @@
 //                                 known
 //   .../timed_flush:1             the same plus MaybeFlush after it (the open chunks are
 //                                 written every 32 fetches): the amortized cost per fetch
-//   BM_Store_OpenAndLatest        Open a 99,900-series store and read Latest()
+//   BM_Store_OpenAndLatest/replay:0   Open a 99,900-series store and read Latest()
+//   BM_Store_OpenAndLatest/replay:1   ... with 15 unflushed fetches to replay (a kill -9
+//                                     just before a flush: the worst case)
 //   BM_Store_Select30Days         Select one org's 245 series + Samples over 30 days, in a
 //                                 store of 3 orgs x 90 days
 //   BM_Store_Size/0               bytes/sample on disk, 245 series fetched hourly for 90 days
@@ -142,6 +144,7 @@ void BM_Store_Flush(benchmark::State& state) {
   StoreOptions o;
   o.path = dir.File("bridge.db");
   o.head_log_max_fetches = 1000;  // only the timed Flush writes chunk rows
+  o.head_log_max_samples = 100'000'000;
   auto store = Store::Open(o);
   Check(store.status());
   std::vector<Fetch> fetches;
@@ -160,19 +163,30 @@ void BM_Store_Flush(benchmark::State& state) {
 }
 BENCHMARK(BM_Store_Flush)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(4);
 
+// Arg 0: after a clean close (flushed: nothing to replay). Arg 1: as after a kill -9 with
+// the most the head log holds before a flush (head_log_max_samples: 16 fetches of 99,900
+// series; 15 of them left to replay).
 void BM_Store_OpenAndLatest(benchmark::State& state) {
   const sim::OrgSpec spec = sim::SpecForSeriesCount("big", 100000);
   BenchDir dir;
   StoreOptions o;
   o.path = dir.File("bridge.db");
+  const bool replay = state.range(0) != 0;
   {
-    auto store = Store::Open(o);
+    StoreOptions w_opts = o;
+    w_opts.flush_on_close = !replay;
+    auto store = Store::Open(w_opts);
     Check(store.status());
-    for (int w = 0; w < 3; ++w) {
-      Fetch f = MakeFetch(spec, w);
+    const int n = replay ? 16 : 3;
+    std::vector<Fetch> fetches;
+    for (int w = 0; w < std::min(n, 8); ++w) fetches.push_back(MakeFetch(spec, w));
+    for (int w = 0; w < n; ++w) {
+      const Fetch& f = fetches[w % fetches.size()];
       Check((*store)->AppendFetch("scout/big", kStartMs + w * kHourMs, f.samples, f.body));
+      if (w == 0) Check((*store)->Flush());  // the series' first chunk rows exist
     }
   }
+  o.flush_on_close = false;  // every iteration opens the same state
   size_t body_bytes = 0;
   for (auto _ : state) {
     auto store = Store::Open(o);
@@ -184,7 +198,12 @@ void BM_Store_OpenAndLatest(benchmark::State& state) {
   }
   state.counters["body_bytes"] = static_cast<double>(body_bytes);
 }
-BENCHMARK(BM_Store_OpenAndLatest)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Store_OpenAndLatest)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("replay")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_Store_Select30Days(benchmark::State& state) {
   BenchDir dir;

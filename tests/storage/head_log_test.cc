@@ -211,6 +211,49 @@ TEST(HeadLogStoreTest, OpenReplaysWhatWasNeverFlushed) {
   }
 }
 
+TEST(HeadLogStoreTest, ReplayOfManySeriesLoadsTheirOpenChunksInOnePass) {
+  // Past 4096 series the open chunks are preloaded by one scan of the chunk rows.
+  testing::TempDir dir;
+  StoreOptions o = Options(dir);
+  o.flush_on_close = false;
+  o.chunk_max_samples = 4;
+  constexpr int kSeries = 5000;
+  auto fetch = [](int f) {
+    std::vector<SeriesSample> out;
+    for (int i = 0; i < kSeries; ++i) {
+      out.push_back(SeriesSample{{{"__name__", "m"}, {"i", std::to_string(i)}}, f * 1000.0 + i});
+    }
+    return out;
+  };
+  {
+    auto store = OpenOrDie(o);
+    for (int f = 0; f < 6; ++f) {
+      ASSERT_OK(store->AppendFetch("t", kStartMs + f * kHourMs, fetch(f), ""));
+      // Rows: [0..2] at 2; 3 logged; 4 closes [0..3] and opens [4]; [4] at 4; 5 logged.
+      // The preload must take each series' last row, [4], not [0..3].
+      if (f == 2 || f == 4) ASSERT_OK(store->Flush());
+    }
+  }
+  auto store = OpenOrDie(o);
+  EXPECT_EQ(store->PendingFetches(), 1u);
+  auto refs = store->Select({}, INT64_MIN, INT64_MAX);
+  ASSERT_OK(refs);
+  ASSERT_EQ(refs->size(), static_cast<size_t>(kSeries));
+  for (const SeriesRef& r : *refs) {
+    const int i = std::stoi(r.labels[1].value);
+    auto got = store->Samples(r.id, INT64_MIN, INT64_MAX);
+    ASSERT_OK(got);
+    ASSERT_EQ(got->size(), 6u) << i;
+    for (int f = 0; f < 6; ++f) ASSERT_EQ((*got)[f].value, f * 1000.0 + i);
+  }
+  // And the replayed open chunks go on: a flush writes them whole.
+  ASSERT_OK(store->AppendFetch("t", kStartMs + 6 * kHourMs, fetch(6), ""));
+  ASSERT_OK(store->Flush());
+  EXPECT_EQ(RawCount(o.path, "SELECT sum(num_samples) FROM chunks"), 7 * kSeries);
+  // [0..3] and [4, 5, 6]: the replay went on in the last row's chunk.
+  EXPECT_EQ(RawCount(o.path, "SELECT count(*) FROM chunks"), 2 * kSeries);
+}
+
 TEST(HeadLogStoreTest, ADamagedHeadLogRowIsAClearErrorAtOpen) {
   testing::TempDir dir;
   StoreOptions o = Options(dir);
