@@ -3,10 +3,14 @@
 // - The writer connection (writer_) does every write; AppendFetch validates all its input
 //   first, then writes in one BEGIN IMMEDIATE ... COMMIT, then — only after COMMIT
 //   succeeded — updates the in-memory state (ids_, postings_, series_, heads_, targets_).
+//   (The one exception, the fetch log's open chunk, is written through and dropped on
+//   failure.)
 //   A failure at any step rolls back and leaves memory untouched, so memory always
 //   mirrors what is committed.
-// - The head of a series is its last chunk row. heads_ caches its appender; a planned
-//   append works on a copy, so a rolled-back fetch never leaves a longer appender behind.
+// - The head of a series is its last chunk, in memory (heads_): AppendFetch commits a
+//   fetch as one head_log row and appends to heads_ only after COMMIT; Flush
+//   (store_flush.cc) writes changed heads to their chunk rows; Open replays the head_log
+//   rows left. Readers merge a head's unflushed samples with the rows (ReadChunks).
 // - Readers use reader_ (read-only, WAL snapshot per statement) under read_mu_, and the
 //   index under a shared lock; they never wait for the writer's transaction.
 #include "storage/store.h"

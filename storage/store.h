@@ -10,7 +10,8 @@
 //
 // Durability: AppendFetch is one SQLite transaction; with synchronous = "FULL" (the
 // default) it is on disk when the call returns, so a kill -9 or power cut cannot lose it,
-// and a crash mid-call leaves no part of it.
+// and a crash mid-call leaves no part of it. (Its samples are one head_log row until a
+// Flush writes the open chunks; Open replays the rows left. See docs/format/schema.md.)
 //
 // Thread-safety: the writer methods (AppendFetch) may be called from one thread at a time
 // (calls are serialized by an internal mutex anyway; the design has one writer thread).
@@ -59,8 +60,8 @@ struct StoreOptions {
   // bytes/sample on disk, with 90 days 0.29 (the per-chunk cost is ~36 bytes).
   std::chrono::milliseconds chunk_max_span = std::chrono::hours(24 * 90);
 
-  // ... or when the open chunk has grown to at least this many bytes. The open chunk is
-  // rewritten on every append, so this bounds the write amplification for busy series.
+  // ... or when the open chunk has grown to at least this many bytes. The open chunk's row
+  // is rewritten at every flush, so this bounds the write amplification for busy series.
   // It must also keep a chunk row (blob + ~20 bytes of key and header, + one more sample
   // of at most ~10 bytes) under SQLite's largest in-page payload of a WITHOUT ROWID table,
   // 1002 bytes with 4 KiB pages: a larger row spills into a 4 KiB overflow page (1024 here
