@@ -276,7 +276,10 @@ void BM_Store_Size(benchmark::State& state) {
             f.samples[s].value = sim::SeriesValue(spec, static_cast<int>(s), w);
           }
         }
-        Check((*store)->AppendFetch("scout/acme", kStartMs + w * kHourMs, f.samples, f.body));
+        // As the bridge stores a fetch: the snapshot's gzip'd text body, then MaybeFlush.
+        Check((*store)->AppendFetchGzipBody("scout/acme", kStartMs + w * kHourMs, f.samples,
+                                            GzipCompress(f.body, 6).value()));
+        Check((*store)->MaybeFlush());
       }
       samples = static_cast<int64_t>(f.samples.size()) * kFetches;
       // What the bridge's periodic retention pass does even with nothing to drop: return
