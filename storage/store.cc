@@ -86,8 +86,8 @@ Status Store::Load() {
     const std::string key(series.ColumnBlob(1));
     SB_ASSIGN_OR_RETURN(Labels labels, DecodeLabels(key));
     postings_.Add(id, labels);
-    ids_.emplace(key, id);
-    series_[id].labels = std::move(labels);
+    auto [it, inserted] = ids_.emplace(key, id);
+    series_[id].key = &it->first;
   }
   SB_ASSIGN_OR_RETURN(Stmt ranges, db->Prepare(
       "SELECT series_id, MIN(min_t), MAX(max_t), MAX(min_t) FROM chunks GROUP BY series_id"));
@@ -124,7 +124,7 @@ std::string Store::Describe(Log log, int64_t id) {
   std::shared_lock lock(index_mu_);
   auto it = series_.find(id);
   return it == series_.end() ? "series id " + std::to_string(id)
-                             : "series " + LabelsToString(it->second.labels);
+                             : "series " + LabelsToString(LabelsOf(it->second));
 }
 
 Result<Store::HeadState*> Store::Head(Log log, int64_t id) {
@@ -209,7 +209,7 @@ Result<std::vector<SeriesRef>> Store::Select(const std::vector<Matcher>& matcher
         it->second.max_t < mint || it->second.min_t > maxt) {
       continue;
     }
-    out.push_back(SeriesRef{id, it->second.labels});
+    out.push_back(SeriesRef{id, LabelsOf(it->second)});
   }
   return out;
 }

@@ -277,11 +277,17 @@ class Store {
   };
   // In-memory state of one series.
   struct SeriesState {
-    Labels labels;
+    // Its canonical labels, encoded (EncodeLabels): the key of its ids_ entry, which is
+    // never erased (unordered_map keys do not move). One copy of the label set per series
+    // instead of two: ~50 MB less at 100k series. LabelsOf() decodes it.
+    const std::string* key = nullptr;
     int64_t min_t = INT64_MAX;  // of all its samples; INT64_MAX while it has none
     int64_t max_t = INT64_MIN;
     int64_t head_min_t = INT64_MIN;  // min_t of its last chunk; INT64_MIN while none
   };
+  static Labels LabelsOf(const SeriesState& st) {
+    return st.key != nullptr ? DecodeLabels(*st.key).value() : Labels{};  // encoded by us
+  }
   struct Planned;    // one series' part of a fetch, see store_append.cc
   struct NewSeries;  // a series a fetch creates
   // Transparent hash, so ids_ is searched with a string_view (no key copy per sample).

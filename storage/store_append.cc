@@ -184,12 +184,12 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
       const bool repeated = seen_epoch_[p.id] == epoch_;
       seen_epoch_[p.id] = epoch_;
       if (repeated) {
-        return Status::InvalidArgument("series " + LabelsToString(p.state->labels) +
+        return Status::InvalidArgument("series " + LabelsToString(LabelsOf(*p.state)) +
                                        " appears twice in one fetch");
       }
       if (fetch_time_ms <= p.state->max_t) {
         return Status::InvalidArgument(
-            "out-of-order sample for series " + LabelsToString(p.state->labels) + ": time " +
+            "out-of-order sample for series " + LabelsToString(LabelsOf(*p.state)) + ": time " +
             std::to_string(fetch_time_ms) + " is not after its last sample at " +
             std::to_string(p.state->max_t));
       }
@@ -259,8 +259,8 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   for (NewSeries& n : created) {
     Labels labels = DecodeLabels(n.key).value();  // encoded by us a moment ago
     postings_.Add(n.id, labels);
-    series_[n.id].labels = std::move(labels);
-    ids_.emplace(std::move(n.key), n.id);
+    auto [it, inserted] = ids_.emplace(std::move(n.key), n.id);
+    series_[n.id].key = &it->first;
   }
   for (Planned& p : plan) {
     SeriesState& st = p.state != nullptr ? *p.state : series_[p.id];

@@ -141,7 +141,7 @@ Status Store::ReplayHeadLog() {
       }
       Status a = h->app.Append(t, entries[i].value);
       if (!a.ok()) {
-        return Status::Corruption(where + ", " + LabelsToString(state->labels) + ": " +
+        return Status::Corruption(where + ", " + LabelsToString(LabelsOf(*state)) + ": " +
                                   a.message());
       }
       state->min_t = std::min(state->min_t, t);

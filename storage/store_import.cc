@@ -85,9 +85,9 @@ Result<ImportStats> Store::AppendSamples(const std::vector<SeriesSamples>& batch
   std::unique_lock index_lock(index_mu_);
   for (ImportPlan& p : plan) {
     if (ids_.find(p.key) == ids_.end()) {
-      ids_.emplace(p.key, p.id);
+      auto [it, inserted] = ids_.emplace(p.key, p.id);
       postings_.Add(p.id, p.labels);
-      series_[p.id].labels = p.labels;
+      series_[p.id].key = &it->first;
     }
     if (p.first == p.samples->size()) continue;  // nothing appended
     SeriesState& st = series_[p.id];
