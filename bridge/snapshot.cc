@@ -99,9 +99,13 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::stri
   opts.with_timestamps = false;
   auto text = std::make_shared<const std::string>(expo::RenderText004(snap->data, opts));
   auto om = std::make_shared<const std::string>(expo::RenderOpenMetrics(snap->data, opts));
-  auto text_gz = GzipCompress(*text, 6);
+  // zlib level 1, as nginx's gzip_comp_level defaults to: on exposition text it is ~4x
+  // faster than level 6 and ~15-20% larger (a 100k-series body of 10.9 MB: ~58 ms and 638
+  // KB vs ~274 ms and 536 KB). Two bodies per fetch made level 6 the largest CPU cost of
+  // a 100k-series fetch; Scout-sized bodies (tens of KB) differ by microseconds.
+  auto text_gz = GzipCompress(*text, kSnapshotGzipLevel);
   if (!text_gz.ok()) return text_gz.status().Annotate("compressing text body");
-  auto om_gz = GzipCompress(*om, 6);
+  auto om_gz = GzipCompress(*om, kSnapshotGzipLevel);
   if (!om_gz.ok()) return om_gz.status().Annotate("compressing OpenMetrics body");
 
   snap->content_hash = Fnv1a64(*text);
