@@ -2,8 +2,10 @@
 // the cursor table, and the bridge-wide view the endpoints share:
 //
 //   - OnCommit() is the store's commit listener: right after a fetch is durable, it turns
-//     the fetch into a FetchEvent (canonical labels, plus stale markers for the series the
-//     target's previous fetch had and this one lacks) and hands it to every endpoint. That
+//     the fetch into a FetchEvent (interned label sets, see series_cache.h, plus stale
+//     markers for the series the target's previous fetch had and this one lacks) and hands
+//     it to every endpoint. It runs under the store's writer lock, so it copies no labels:
+//     a series known from the previous fetch costs one encode, one hash and one lookup. That
 //     is the live path; the store itself is the queue for everything else (see Endpoint).
 //   - Metric metadata (TYPE/HELP/UNIT) per target is parsed from the stored snapshot body
 //     once per fetch and offered to the endpoints.
@@ -25,6 +27,7 @@
 #include "config/config.h"
 #include "remote_write/cursor_db.h"
 #include "remote_write/endpoint.h"
+#include "remote_write/series_cache.h"
 #include "storage/store.h"
 
 namespace sb::remote_write {
@@ -69,9 +72,16 @@ class Feeder {
   size_t num_endpoints() const;
 
  private:
+  struct Slot {
+    std::shared_ptr<const SeriesKey> key;
+    uint64_t seen = 0;  // TargetMemory::seq of the last fetch that had the series
+  };
   struct TargetMemory {
     int64_t last_fetch_ms = -1;
-    std::unordered_set<std::string> series;  // encoded canonical labels of the last fetch
+    uint64_t seq = 0;  // fetches seen
+    // The series of the last fetch, interned: the same SeriesKey every fetch.
+    std::unordered_map<BlobRef, Slot, BlobRefHash> series;
+    std::string scratch;  // the encoded labels of the sample at hand
   };
   struct MetadataCache {
     int64_t parsed_for_ms = -2;
