@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <pthread.h>
 #include <unordered_map>
 
 #include "common/log.h"
@@ -100,7 +101,7 @@ struct Endpoint::Shard {
 
 // Builds one segment in time order, on top of a target's state, without changing it.
 // A segment of one time point (the common case: one fetch, no re-sends) needs no index;
-// the series index (prepared series -> position) is built only when a second point comes.
+// the series index (final labels -> position) is built only when a second point comes.
 // Samples older than `min_t` (sample_age_limit) are left out and counted as dropped.
 class SegmentBuilder {
  public:
@@ -187,7 +188,7 @@ class SegmentBuilder {
   void NextPoint() {
     if (++points_ != 2) return;
     index_.reserve(out_.size() * 2);
-    for (size_t i = 0; i < out_.size(); ++i) index_.emplace(out_[i].series, i);
+    for (size_t i = 0; i < out_.size(); ++i) index_.emplace(out_[i].series->pb_labels, i);
   }
   void Add(const PreparedSeries* series, int64_t t, double v) {
     if (t < min_t_) {
@@ -198,7 +199,7 @@ class SegmentBuilder {
       out_.push_back(SegSeries{series, {{t, v}}});
       return;
     }
-    auto [it, inserted] = index_.try_emplace(series, out_.size());
+    auto [it, inserted] = index_.try_emplace(series->pb_labels, out_.size());
     if (inserted) out_.push_back(SegSeries{series, {}});
     out_[it->second].samples.push_back({t, v});
   }
@@ -211,7 +212,9 @@ class SegmentBuilder {
   const int64_t min_t_;
   uint64_t dropped_ = 0;
   int points_ = 0;
-  std::unordered_map<const PreparedSeries*, size_t> index_;
+  // By final labels: two prepared objects of one series (a key from the store and one from
+  // memory) are one series of the segment.
+  std::unordered_map<std::string_view, size_t> index_;
   std::vector<SegSeries> out_;
   size_t real_ = 0;
 };
@@ -293,6 +296,7 @@ void Endpoint::Stop() {
 bool Endpoint::Idle() const { return idle_.load(); }
 
 void Endpoint::Run() {
+  pthread_setname_np(pthread_self(), "rw-endpoint");  // for top -H and bench/remote_write
   while (!stop_.load()) {
     const int64_t now = clock_->NowMs();
     {
@@ -391,6 +395,9 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
   int64_t new_cursor = t->cursor;
   bool caught_up_after = !t->need_catchup;
   bool based = false;
+  // Samples read from the store, by fetch time. Lives until the segment is sent: its keys
+  // own the prepared series that the segment points to.
+  std::map<int64_t, std::vector<EventSample>> by_time;
   size_t live_used = 0;
 
   bool chain = t->current && !t->need_catchup && !t->live.empty() && t->live.front()->prev_fetch_ms == t->cursor;
@@ -420,9 +427,28 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
     t->store_pending = pending;
     caught_up_after = log->size() <= kMaxCatchUpFetches;
     const bool need_base = !t->current && t->cursor_is_real;
-    if (!times.empty() || need_base) {
-      int64_t lo = need_base ? t->cursor : times.front();
-      int64_t hi = times.empty() ? t->cursor : times.back();
+    // Fetches still queued in memory are used as they are: reading 100k series back from
+    // the store costs far more. Not the first fetch after a start (prev_fetch_ms < 0) of a
+    // target fetched before: its event lacks the stale markers of series that vanished
+    // while the bridge was down.
+    std::map<int64_t, const FetchEvent*> from_memory;
+    for (const auto& ev : t->live) {
+      bool complete = ev->prev_fetch_ms >= 0;
+      if (!complete) {
+        // The target's first fetch since the start is complete too if the store has no
+        // earlier fetch of it (nothing could have vanished).
+        auto before = store_->FetchLog(t->key, INT64_MIN, ev->fetch_time_ms - 1);
+        complete = before.ok() && before->empty();
+      }
+      if (complete) from_memory[ev->fetch_time_ms] = ev.get();
+    }
+    std::vector<int64_t> from_store;
+    for (int64_t ft : times) {
+      if (!from_memory.count(ft)) from_store.push_back(ft);
+    }
+    if (!from_store.empty() || need_base) {
+      int64_t lo = need_base ? t->cursor : from_store.front();
+      int64_t hi = from_store.empty() ? t->cursor : from_store.back();
       // The target's series: those with its job and instance labels, and those whose
       // job/instance pair is no configured target's (honor_labels kept an exposed job or
       // instance). Of the latter only samples at this target's fetch times are used.
@@ -431,8 +457,7 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
         LogError("remote write: reading the store failed", {{"remote_name", cfg_.name}, {"err", refs.status().message()}});
         return false;
       }
-      std::map<int64_t, std::vector<EventSample>> by_time;
-      for (int64_t ft : times) by_time[ft];
+      for (int64_t ft : from_store) by_time[ft];
       if (need_base) by_time[t->cursor];
       for (const auto& ref : *refs) {
         std::string job, instance;
@@ -456,11 +481,12 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
       }
       if (need_base) b.Base(by_time[t->cursor]);
       based = need_base;
-      for (int64_t ft : times) {
-        b.Resends(interval, ft, now, oldest);
-        b.Real(ft, by_time[ft]);
-        new_cursor = ft;
-      }
+    }
+    for (int64_t ft : times) {
+      b.Resends(interval, ft, now, oldest);
+      auto mem = from_memory.find(ft);
+      b.Real(ft, mem != from_memory.end() ? *mem->second->series : by_time[ft]);
+      new_cursor = ft;
     }
   }
   if (b.empty() && b.real_fetches() == 0) {
@@ -510,6 +536,7 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
 }
 
 void Endpoint::ShardLoop(Shard* sh) {
+  pthread_setname_np(pthread_self(), "rw-shard");
   while (true) {
     Job job;
     {

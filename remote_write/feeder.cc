@@ -113,18 +113,28 @@ void Feeder::OnCommit(const std::string& target_key, int64_t fetch_time_ms,
     TargetMemory& mem = memory_[target_key];
     ev->prev_fetch_ms = mem.last_fetch_ms;
     const uint64_t seq = ++mem.seq;
-    for (const auto& s : samples) {
+    std::vector<Slot*> order;
+    order.reserve(samples.size());
+    for (size_t i = 0; i < samples.size(); ++i) {
+      const auto& s = samples[i];
       // The store refused a fetch with bad labels as a whole; not reached.
       if (!storage::EncodeCanonical(s.labels, &mem.scratch).ok()) continue;
-      const size_t h = HashBlob(mem.scratch);
-      auto it = mem.series.find(BlobRef{mem.scratch, h});
-      if (it == mem.series.end()) {
-        auto key = std::make_shared<SeriesKey>(SeriesKey{mem.scratch, h});
-        it = mem.series.emplace(BlobRef{key->blob, h}, Slot{key, 0}).first;
+      Slot* slot = nullptr;
+      if (i < mem.order.size() && mem.order[i]->key->blob == mem.scratch) {
+        slot = mem.order[i];  // same series at the same place as in the last fetch
+      } else {
+        const size_t h = HashBlob(mem.scratch);
+        auto it = mem.series.find(BlobRef{mem.scratch, h});
+        if (it == mem.series.end()) {
+          auto key = std::make_shared<SeriesKey>(mem.scratch, h);
+          it = mem.series.emplace(BlobRef{key->blob, h}, Slot{key, 0}).first;
+        }
+        slot = &it->second;
       }
-      if (it->second.seen == seq) continue;  // given twice: the store refuses that; not reached
-      it->second.seen = seq;
-      series->push_back(EventSample{it->second.key, s.value});
+      if (slot->seen == seq) continue;  // given twice: the store refuses that; not reached
+      slot->seen = seq;
+      order.push_back(slot);
+      series->push_back(EventSample{slot->key, s.value});
     }
     double stale;
     uint64_t bits = storage::kStaleMarkerBits;
@@ -138,6 +148,7 @@ void Feeder::OnCommit(const std::string& target_key, int64_t fetch_time_ms,
       it = mem.series.erase(it);
     }
     mem.last_fetch_ms = fetch_time_ms;
+    mem.order = std::move(order);  // erased slots were not seen, so not in `order`
   }
   ev->series = std::move(series);
   std::vector<std::shared_ptr<Endpoint>> eps;

@@ -82,6 +82,9 @@ class Feeder {
     // The series of the last fetch, interned: the same SeriesKey every fetch.
     std::unordered_map<BlobRef, Slot, BlobRefHash> series;
     std::string scratch;  // the encoded labels of the sample at hand
+    // The slots of the last fetch in its order: a fetch usually lists the same series in
+    // the same order, so sample i is first compared with order[i] (no hashing, no lookup).
+    std::vector<Slot*> order;
   };
   struct MetadataCache {
     int64_t parsed_for_ms = -2;

@@ -9,6 +9,9 @@
 //                  protobuf Label fields (encode.h). Relabelling and serializing happen once
 //                  per series, at its first fetch, not at every fetch.
 //
+// The first cache to see a SeriesKey keeps its PreparedSeries in the key itself (no lookup
+// at all on the live path); any other endpoint, or a restarted one, uses its map.
+//
 // Memory: one SeriesKey (the encoded labels, ~130 bytes for a Scout series) per live series
 // per target, plus one PreparedSeries (the protobuf labels) per endpoint. Entries of series
 // that are gone are swept (PreparedCache::Sweep).
@@ -17,6 +20,7 @@
 // thread (the endpoint's).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,8 +34,16 @@
 namespace sb::remote_write {
 
 struct SeriesKey {
+  SeriesKey(std::string b, size_t h) : blob(std::move(b)), hash(h) {}
   std::string blob;  // storage::EncodeLabels of the canonical labels
   size_t hash = 0;   // HashBlob(blob)
+
+  // A one-entry cache of the prepared form, for the first PreparedCache that claims it
+  // (owner = that cache's unique token, never reused): the common single-endpoint case
+  // then needs no map lookup at all. `prepared` is read and written only by the owner's
+  // thread; other caches only read `owner`.
+  mutable std::atomic<uint64_t> owner{0};
+  mutable std::shared_ptr<const PreparedSeries> prepared;
 };
 
 size_t HashBlob(std::string_view blob);
@@ -50,13 +62,14 @@ struct BlobRefHash {
 class PreparedCache {
  public:
   // `relabeler` must outlive the cache.
-  explicit PreparedCache(const Relabeler* relabeler) : relabeler_(relabeler) {}
+  explicit PreparedCache(const Relabeler* relabeler);
 
   // The prepared form of `key` (relabelled on first use), or nullptr if the rules drop the
   // series. The reference stays valid until the next Sweep().
   const std::shared_ptr<const PreparedSeries>& Get(const std::shared_ptr<const SeriesKey>& key);
-  // The interned key of canonical `labels` (as the store returns them): the cached one if
-  // the series is known, else a new one.
+  // The interned key of canonical `labels` (as the store returns them, on the catch-up
+  // path): the one in the map if known there, else a new one (prepared anew at its first
+  // Get; a series prepared through the one-entry slot is not found here).
   std::shared_ptr<const SeriesKey> Intern(const storage::Labels& labels);
 
   // Forgets the series not used (Get) since the Sweep before last. Callers that keep a
@@ -71,7 +84,10 @@ class PreparedCache {
     std::shared_ptr<const PreparedSeries> prepared;  // null: dropped by relabelling
     uint64_t used = 0;                               // epoch_ of the last Get
   };
+  std::shared_ptr<const PreparedSeries> Prepare(const SeriesKey& key) const;
+
   const Relabeler* relabeler_;
+  const uint64_t token_;  // this cache's identity in SeriesKey::owner
   std::unordered_map<BlobRef, Entry, BlobRefHash> map_;
   uint64_t epoch_ = 1;
   std::string scratch_;
