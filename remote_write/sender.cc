@@ -100,7 +100,7 @@ bool Sender::Attempt(const std::string& compressed, Protocol protocol, Status* s
   req.body = compressed;
   req.timeout = cfg_.remote_timeout;
   req.max_body_bytes = 1 << 20;  // receivers answer with short bodies
-  req.proxy_url = cfg_.proxy_url;
+  req.proxy_url = bridge::ChooseProxy(cfg_.proxy_url, cfg_.no_proxy, cfg_.proxy_from_environment, scheme_, host_);
   req.tls.ca_file = cfg_.tls_config.ca_file;
   req.tls.cert_file = cfg_.tls_config.cert_file;
   req.tls.key_file = cfg_.tls_config.key_file;

@@ -50,7 +50,7 @@ std::shared_ptr<const SeriesKey> PreparedCache::Intern(const storage::Labels& la
 }
 
 void PreparedCache::Sweep() {
-  std::erase_if(map_, [this](const auto& kv) { return kv.second.used + 1 < epoch_; });
+  std::erase_if(map_, [this](const auto& kv) { return kv.second.used < epoch_; });
   ++epoch_;
 }
 

@@ -72,8 +72,9 @@ class PreparedCache {
   // Get; a series prepared through the one-entry slot is not found here).
   std::shared_ptr<const SeriesKey> Intern(const storage::Labels& labels);
 
-  // Forgets the series not used (Get) since the Sweep before last. Callers that keep a
-  // series longer (the current values of a target) hold its shared_ptr.
+  // Forgets the series not used (Get) since the previous Sweep. The endpoint sweeps after
+  // each sent real fetch, which Gets every live series. Callers that keep a series longer
+  // (the current values of a target) hold its shared_ptr.
   void Sweep();
 
   size_t size() const { return map_.size(); }

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <random>
+#include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "tests/remote_write/fake_receiver.h"
@@ -31,6 +33,22 @@ bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds limit 
   }
   return pred();
 }
+
+// Sets an environment variable for the scope of a test, then restores it.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = getenv(name)) old_ = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_) setenv(name_, old_->c_str(), 1); else unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 storage::Labels Series(const std::string& name, std::vector<std::pair<std::string, std::string>> extra = {}) {
   storage::Labels ls = {{"__name__", name}, {"job", "scout"}, {"instance", "up:80"}};
@@ -421,6 +439,94 @@ TEST_F(FeederTest, RemoteWrite2FallsBackTo1On415) {
   EXPECT_EQ(Got(Series("a")).size(), 2u);
   EXPECT_NE(Metrics().find("protocol_fallbacks_total{remote_name=\"fake\",url=\"" + receiver_->url() + "\"} 1"),
             std::string::npos);
+}
+
+TEST_F(FeederTest, SampleAgeLimitDropsOlderSamplesAndCountsThem) {
+  StartAll({}, "", "", "      min_backoff: 10ms\n      max_backoff: 40ms\n      sample_age_limit: 5m\n");
+  StopFeeder();
+  Fetch(kT0, {{Series("a"), 1}});
+  clock_.Advance(std::chrono::minutes(10));
+  Fetch(clock_.NowMs(), {{Series("a"), 2}});
+  StartFeeder();
+  ASSERT_TRUE(Idle());
+  auto a = Got(Series("a"));
+  ASSERT_FALSE(a.empty());
+  for (const auto& s : a) EXPECT_GE(s.timestamp_ms, clock_.NowMs() - 5 * 60000);  // nothing older
+  EXPECT_EQ(a.back().timestamp_ms, clock_.NowMs());
+  EXPECT_EQ(a.back().value, 2);
+  // The first fetch and the re-sends older than 5 minutes were dropped and counted.
+  EXPECT_EQ(Metrics().find("dropped_samples_total{remote_name=\"fake\",url=\"" + receiver_->url() + "\"} 0"),
+            std::string::npos) << Metrics();
+}
+
+TEST_F(FeederTest, TinyCapacityStillDeliversEverySampleInOrder) {
+  // capacity 3 < max_samples_per_send: each shard queue holds one batch at a time.
+  StartAll({}, "", "", "      capacity: 3\n      max_samples_per_send: 7\n      min_backoff: 10ms\n"
+                       "      max_backoff: 40ms\n");
+  constexpr int kSeries = 200, kFetches = 3;
+  for (int f = 0; f < kFetches; ++f) {
+    std::vector<std::pair<storage::Labels, double>> batch;
+    for (int i = 0; i < kSeries; ++i) batch.push_back({Series("s", {{"i", std::to_string(i)}}), f * 1000.0 + i});
+    Fetch(kT0 + f * 1000, batch);
+  }
+  ASSERT_TRUE(Idle());
+  auto all = receiver_->accepted();
+  ASSERT_EQ(all.size(), static_cast<size_t>(kSeries));
+  for (const auto& [name, samples] : all) {
+    ASSERT_EQ(samples.size(), static_cast<size_t>(kFetches)) << name;
+    for (size_t i = 1; i < samples.size(); ++i) EXPECT_LT(samples[i - 1].timestamp_ms, samples[i].timestamp_ms) << name;
+  }
+  for (const auto& r : receiver_->requests()) {
+    size_t n = 0;
+    for (const auto& s : r.decoded.series) n += s.samples.size();
+    EXPECT_LE(n, 7u);
+  }
+}
+
+TEST_F(FeederTest, PartialBatchGoesOutWithoutWaitingForBatchSendDeadline) {
+  // One sample, far below max_samples_per_send, and a deadline of an hour: it is sent at
+  // once (the clock never moves).
+  StartAll({}, "", "", "      batch_send_deadline: 1h\n      min_backoff: 10ms\n      max_backoff: 40ms\n");
+  Fetch(kT0, {{Series("a"), 1}});
+  ASSERT_TRUE(Idle());
+  EXPECT_EQ(clock_.NowMs(), kT0);
+  EXPECT_EQ(Got(Series("a")).size(), 1u);
+}
+
+TEST_F(FeederTest, NoProxyBypassesProxyUrlForTheReceiver) {
+  // The proxy does not exist: delivery works only if no_proxy is applied.
+  StartAll({}, "    proxy_url: http://127.0.0.1:1\n    no_proxy: 127.0.0.1\n");
+  Fetch(kT0, {{Series("a"), 1}});
+  ASSERT_TRUE(Idle());
+  EXPECT_EQ(Got(Series("a")).size(), 1u);
+}
+
+TEST_F(FeederTest, ProxyFromEnvironmentHonoursNoProxy) {
+  ScopedEnv http_proxy("HTTP_PROXY", "http://127.0.0.1:1");
+  ScopedEnv no_proxy("NO_PROXY", "example.org,127.0.0.1");
+  StartAll({}, "    proxy_from_environment: true\n");
+  Fetch(kT0, {{Series("a"), 1}});
+  ASSERT_TRUE(Idle());
+  EXPECT_EQ(Got(Series("a")).size(), 1u);
+}
+
+TEST_F(FeederTest, ProxyFromEnvironmentSendsThroughTheProxy) {
+  // HTTP_PROXY names a port where nothing listens and the receiver is not in NO_PROXY:
+  // the attempts fail (so the proxy is used) and nothing arrives.
+  ScopedEnv http_proxy("HTTP_PROXY", "http://127.0.0.1:1");
+  ScopedEnv no_proxy("NO_PROXY", "example.org");
+  StartAll({}, "    proxy_from_environment: true\n");
+  Fetch(kT0, {{Series("a"), 1}});
+  const std::string prefix = "scout_bridge_remote_storage_sent_requests_total{remote_name=\"fake\",url=\"" +
+                             receiver_->url() + "\"} ";
+  auto attempts = [&] {
+    std::string m = Metrics();
+    size_t at = m.find(prefix);
+    return at == std::string::npos ? 0 : std::atoi(m.c_str() + at + prefix.size());
+  };
+  ASSERT_TRUE(WaitFor([&] { return attempts() >= 2; })) << Metrics();  // failed, retried
+  EXPECT_EQ(receiver_->num_requests(), 0);
+  EXPECT_TRUE(Got(Series("a")).empty());
 }
 
 }  // namespace
