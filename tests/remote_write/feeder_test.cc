@@ -529,5 +529,31 @@ TEST_F(FeederTest, ProxyFromEnvironmentSendsThroughTheProxy) {
   EXPECT_TRUE(Got(Series("a")).empty());
 }
 
+TEST_F(FeederTest, RequestsReuseOneKeptAliveConnection) {
+  StartAll({}, "", "", "      max_samples_per_send: 1\n      max_shards: 1\n      min_backoff: 10ms\n"
+                       "      max_backoff: 40ms\n");
+  Fetch(kT0, {{Series("a"), 1}, {Series("b"), 2}, {Series("c"), 3}});
+  Fetch(kT0 + 1000, {{Series("a"), 4}, {Series("b"), 5}, {Series("c"), 6}});
+  ASSERT_TRUE(Idle());
+  EXPECT_EQ(receiver_->num_requests(), 6);
+  EXPECT_EQ(receiver_->connections(), 1u);
+}
+
+TEST_F(FeederTest, ReceiverClosingTheConnectionIsNotAFailure) {
+  // Every answer says "Connection: close": each request opens a new connection, and no
+  // attempt fails for it.
+  StartAll([](int, const ReceivedRequest&) {
+    Fault f;
+    f.close = true;
+    return f;
+  }, "", "", "      max_samples_per_send: 1\n      max_shards: 1\n      min_backoff: 10ms\n      max_backoff: 40ms\n");
+  Fetch(kT0, {{Series("a"), 1}, {Series("b"), 2}});
+  ASSERT_TRUE(Idle());
+  EXPECT_EQ(receiver_->num_requests(), 2);
+  EXPECT_EQ(receiver_->connections(), 2u);
+  EXPECT_NE(Metrics().find("scout_bridge_remote_storage_samples_total{remote_name=\"fake\",url=\"" + receiver_->url() +
+                           "\"} 2"), std::string::npos) << Metrics();
+}
+
 }  // namespace
 }  // namespace sb::remote_write
