@@ -19,8 +19,14 @@
 // markers for all its current series, then its cursor is deleted.
 //
 // Sending: series are hashed to shards (per-series order holds, since a series always goes
-// to the same shard and each shard sends its batches one after the other); shards send in
-// parallel; batches hold at most max_samples_per_send samples. See Sender for retries.
+// to the same shard and each shard sends its batches one after the other); shards are
+// persistent threads ("rw-shard") with a queue of batches bounded by queue_config.capacity
+// samples, and send in parallel; batches hold at most max_samples_per_send samples and
+// point into the segment (no copies). The endpoint thread waits until every batch of a
+// segment is done before it moves the cursor. See Sender for retries.
+//
+// Series are never copied as label vectors: a FetchEvent carries interned SeriesKeys, and
+// each target's PreparedCache relabels and serializes a series once (series_cache.h).
 //
 // A new endpoint (no cursor) starts at now - max_backfill.
 //

@@ -154,7 +154,22 @@ bool Sender::AttemptKeepAlive(const bridge::FetchRequest& fr, Status* st, bridge
         results = std::move(r);
         resolved = true;
       });
-      if (!RunUntil(&resolved)) return false;
+      // The resolver has no deadline of its own: bound it by remote_timeout here.
+      const auto deadline = std::chrono::steady_clock::now() + fr.timeout;
+      ioc_.restart();
+      while (!resolved && !stop_->load() && std::chrono::steady_clock::now() < deadline) {
+        ioc_.run_for(std::chrono::milliseconds(50));
+      }
+      if (!resolved) {
+        resolver.cancel();
+        bool stopped = stop_->load();
+        if (!RunUntil(&resolved)) return false;  // the cancelled resolve completes
+        if (stopped) {
+          conn_.reset();
+          return false;
+        }
+        ec = bridge::beast::error::timeout;
+      }
       if (!ec) {
         phase = "connect to";
         conn_->stream.expires_after(fr.timeout);
