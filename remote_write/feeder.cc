@@ -181,13 +181,18 @@ std::map<std::string, OutMetadata, std::less<>> Feeder::Metadata() {
     if (c.parsed_for_ms != last[t] && !(last[t] == -1 && c.parsed_for_ms != -2)) {
       c.parsed_for_ms = last[t];
       c.families.clear();
-      auto latest = options_.store->Latest(t);
-      if (latest.ok() && latest->has_value()) {
-        auto parsed = expo::ParseExposition((*latest)->body, expo::Format::kText004);
-        if (parsed.ok()) {
-          for (const auto& f : parsed->families) {
-            c.families[f.name] = OutMetadata{f.name, f.type, f.help, f.unit};
-          }
+      auto add = [&](const expo::Exposition& data) {
+        for (const auto& f : data.families) c.families[f.name] = OutMetadata{f.name, f.type, f.help, f.unit};
+      };
+      std::shared_ptr<const expo::Exposition> in_memory;
+      if (options_.parsed_source) in_memory = options_.parsed_source(t);
+      if (in_memory) {
+        add(*in_memory);
+      } else {
+        auto latest = options_.store->Latest(t);
+        if (latest.ok() && latest->has_value()) {
+          auto parsed = expo::ParseExposition((*latest)->body, expo::Format::kText004);
+          if (parsed.ok()) add(*parsed);
         }
       }
     }

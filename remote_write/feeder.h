@@ -7,13 +7,15 @@
 //     it to every endpoint. It runs under the store's writer lock, so it copies no labels:
 //     a series known from the previous fetch costs one encode, one hash and one lookup. That
 //     is the live path; the store itself is the queue for everything else (see Endpoint).
-//   - Metric metadata (TYPE/HELP/UNIT) per target is parsed from the stored snapshot body
-//     once per fetch and offered to the endpoints.
+//   - Metric metadata (TYPE/HELP/UNIT) per target is taken from the bridge's parsed
+//     snapshot (FeederOptions::parsed_source), or parsed from the stored snapshot body, once
+//     per fetch, and offered to the endpoints.
 //
 // Lifetimes: the store must outlive the Feeder. Stop() before destroying the store.
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/exposition/model.h"
 #include "config/config.h"
 #include "remote_write/cursor_db.h"
 #include "remote_write/endpoint.h"
@@ -31,10 +34,18 @@
 
 namespace sb::remote_write {
 
+// The parsed data of a target's latest fetch, if the caller holds it in memory (the bridge's
+// served snapshot), else nullptr. Called on an endpoint's thread.
+using ParsedSource = std::function<std::shared_ptr<const expo::Exposition>(const std::string& target_key)>;
+
 struct FeederOptions {
   storage::Store* store = nullptr;  // required
   std::string db_path;              // the store's SQLite file; the cursor table lives there
   Clock* clock = SystemClock::Default();
+  // Optional. Metric metadata is taken from here when it has the target; otherwise the
+  // stored snapshot body is inflated and parsed (costly for 100k series: ~0.1 s and tens
+  // of MB at every metadata_config.send_interval).
+  ParsedSource parsed_source;
 };
 
 // The store target keys ("<job>/<address>") of the configured targets, as the bridge

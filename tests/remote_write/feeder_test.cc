@@ -88,6 +88,7 @@ class FeederTest : public ::testing::Test {
     fo.store = store_.get();
     fo.db_path = dir_.File("bridge.db");
     fo.clock = &clock_;
+    fo.parsed_source = parsed_source_;
     auto f = Feeder::Start(fo, cfg_);
     ASSERT_TRUE(f.ok()) << f.status().ToString();
     feeder_ = std::move(f).value();
@@ -124,6 +125,7 @@ class FeederTest : public ::testing::Test {
   std::unique_ptr<FakeReceiver> receiver_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Feeder> feeder_;
+  ParsedSource parsed_source_;
 };
 
 TEST_F(FeederTest, CounterAndGaugeValuesArriveExactlyAtFetchTimes) {
@@ -402,6 +404,26 @@ TEST_F(FeederTest, MetadataIsSentFromTheStoredSnapshot) {
   EXPECT_EQ(md[0].family, "scout_cves");
   EXPECT_EQ(md[0].type, expo::MetricType::kGauge);
   EXPECT_EQ(md[0].help, "Known CVEs.");
+}
+
+TEST_F(FeederTest, MetadataComesFromTheParsedSnapshotWhenTheBridgeHasIt) {
+  // The stored body says one thing, the in-memory snapshot another: the snapshot wins (no
+  // inflating and re-parsing of the stored body).
+  auto data = std::make_shared<expo::Exposition>();
+  data->families.push_back({"scout_cves", expo::MetricType::kCounter, "From memory.", "", {}});
+  parsed_source_ = [data](const std::string& key) -> std::shared_ptr<const expo::Exposition> {
+    return key == kTarget ? data : nullptr;
+  };
+  StartAll();
+  Fetch(kT0, {{Series("scout_cves"), 1}}, "# HELP scout_cves Known CVEs.\n# TYPE scout_cves gauge\nscout_cves 1\n");
+  clock_.Advance(std::chrono::minutes(2));
+  ASSERT_TRUE(WaitFor([&] {
+    feeder_->Poke();
+    return !receiver_->metadata().empty();
+  }));
+  auto md = receiver_->metadata();
+  EXPECT_EQ(md[0].type, expo::MetricType::kCounter);
+  EXPECT_EQ(md[0].help, "From memory.");
 }
 
 TEST_F(FeederTest, RemoteWrite2RoundTripsWithSymbolsAndMetadata) {
