@@ -113,6 +113,13 @@ Status App::Start() {
     fo.store = store_.get();
     fo.db_path = (std::filesystem::path(options_.storage_path) / "bridge.db").string();
     fo.clock = options_.clock;
+    fo.parsed_source = [this](const std::string& key) -> std::shared_ptr<const expo::Exposition> {
+      std::lock_guard<std::mutex> lock(mu_);  // never held while calling into the feeder
+      auto it = targets_.find(key);
+      if (it == targets_.end()) return nullptr;
+      auto s = it->second->snapshot();
+      return s ? std::shared_ptr<const expo::Exposition>(s, &s->data) : nullptr;
+    };
     auto feeder = remote_write::Feeder::Start(fo, *cfg);
     if (!feeder.ok()) return feeder.status();
     feeder_ = std::move(feeder).value();

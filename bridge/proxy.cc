@@ -2,10 +2,28 @@
 
 #include <openssl/evp.h>
 
+#include <cctype>
+#include <cstdlib>
+
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
 namespace sb::bridge {
+namespace {
+
+std::string LowerCase(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string Env(const char* upper, const char* lower) {
+  const char* v = getenv(upper);
+  if (v == nullptr || *v == '\0') v = getenv(lower);
+  return v ? v : "";
+}
+
+}  // namespace
+
 
 std::string Base64Encode(std::string_view data) {
   std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
@@ -52,6 +70,34 @@ Result<ProxyEndpoint> ParseProxyUrl(std::string_view url) {
     ep.authorization = "Basic " + Base64Encode(userinfo);
   }
   return ep;
+}
+
+bool HostInNoProxy(const std::string& host, std::string_view list) {
+  const std::string h = LowerCase(host);
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string entry = LowerCase(std::string(list.substr(0, comma)));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    entry.erase(0, entry.find_first_not_of(" \t"));
+    entry.erase(entry.find_last_not_of(" \t") + 1);
+    if (entry.empty()) continue;
+    if (entry == "*") return true;
+    if (entry[0] == '.') entry.erase(0, 1);
+    if (h == entry || (h.size() > entry.size() && h.compare(h.size() - entry.size(), entry.size(), entry) == 0 &&
+                       h[h.size() - entry.size() - 1] == '.')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string ChooseProxy(std::string_view proxy_url, std::string_view no_proxy, bool from_environment,
+                        std::string_view scheme, const std::string& host) {
+  if (!proxy_url.empty()) return HostInNoProxy(host, no_proxy) ? "" : std::string(proxy_url);
+  if (!from_environment) return "";
+  std::string proxy = scheme == "https" ? Env("HTTPS_PROXY", "https_proxy") : Env("HTTP_PROXY", "http_proxy");
+  if (proxy.empty() || HostInNoProxy(host, Env("NO_PROXY", "no_proxy"))) return "";
+  return proxy;
 }
 
 }  // namespace sb::bridge

@@ -73,40 +73,6 @@ Result<std::string> AuthorizationHeader(const config::ScrapeConfig& job) {
   return std::string();
 }
 
-std::string LowerCase(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// True if `host` is listed in a NO_PROXY-style list: comma-separated names, ".suffix" or
-// "suffix" matching the domain and its subdomains, exact IP literals, or "*" for all.
-// Ports and CIDR ranges in entries are not interpreted (an entry "10.0.0.0/8" matches only
-// that literal text).
-bool HostInNoProxy(const std::string& host, std::string_view list) {
-  const std::string h = LowerCase(host);
-  while (!list.empty()) {
-    size_t comma = list.find(',');
-    std::string entry = LowerCase(std::string(list.substr(0, comma)));
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    entry.erase(0, entry.find_first_not_of(" \t"));
-    entry.erase(entry.find_last_not_of(" \t") + 1);
-    if (entry.empty()) continue;
-    if (entry == "*") return true;
-    if (entry[0] == '.') entry.erase(0, 1);
-    if (h == entry || (h.size() > entry.size() && h.compare(h.size() - entry.size(), entry.size(), entry) == 0 &&
-                       h[h.size() - entry.size() - 1] == '.')) {
-      return true;
-    }
-  }
-  return false;
-}
-
-std::string Env(const char* upper, const char* lower) {
-  const char* v = getenv(upper);
-  if (v == nullptr || *v == '\0') v = getenv(lower);
-  return v ? v : "";
-}
-
 }  // namespace
 
 std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data, const std::string& job,
@@ -137,11 +103,7 @@ std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data,
 }
 
 std::string ProxyFor(const config::ScrapeConfig& job, const std::string& host) {
-  if (!job.proxy_url.empty()) return HostInNoProxy(host, job.no_proxy) ? "" : job.proxy_url;
-  if (!job.proxy_from_environment) return "";
-  std::string proxy = job.scheme == "https" ? Env("HTTPS_PROXY", "https_proxy") : Env("HTTP_PROXY", "http_proxy");
-  if (proxy.empty() || HostInNoProxy(host, Env("NO_PROXY", "no_proxy"))) return "";
-  return proxy;
+  return ChooseProxy(job.proxy_url, job.no_proxy, job.proxy_from_environment, job.scheme, host);
 }
 
 bool SplitHostPort(const std::string& address, const std::string& scheme, std::string* host, uint16_t* port) {

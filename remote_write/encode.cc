@@ -2,6 +2,7 @@
 
 #include <snappy.h>
 
+#include <cstring>
 #include <unordered_map>
 
 #include "remote_write/proto/remote.pb.h"
@@ -40,7 +41,114 @@ expo::MetricType TypeFromNumber(int n) {
   return n >= 0 && n < 8 ? kTypes[n] : expo::MetricType::kUnknown;
 }
 
+// Protobuf wire format, for the hand-written 1.0 path: varints and the size of a Sample
+// message as proto3 writes it (zero-valued fields omitted: value with all bits 0, timestamp 0).
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+char* PutVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+void AppendVarint(std::string* out, uint64_t v) {
+  char buf[10];
+  out->append(buf, PutVarint(buf, v) - buf);
+}
+
+uint64_t DoubleBits(double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return bits;
+}
+
+size_t SampleSize(const storage::Sample& s) {
+  size_t n = 0;
+  if (DoubleBits(s.value) != 0) n += 9;
+  if (s.timestamp_ms != 0) n += 1 + VarintSize(static_cast<uint64_t>(s.timestamp_ms));
+  return n;
+}
+
 }  // namespace
+
+std::shared_ptr<const PreparedSeries> PrepareSeries(const storage::Labels& labels) {
+  auto p = std::make_shared<PreparedSeries>();
+  size_t total = 0;
+  for (const auto& l : labels) {
+    size_t inner = (l.name.empty() ? 0 : 1 + VarintSize(l.name.size()) + l.name.size()) +
+                   (l.value.empty() ? 0 : 1 + VarintSize(l.value.size()) + l.value.size());
+    total += 1 + VarintSize(inner) + inner;
+  }
+  p->pb_labels.reserve(total);
+  // The shard hash: FNV-1a over name, 0xff, value, 0xff, ... (stable across restarts).
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](const std::string& s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+  };
+  for (const auto& l : labels) {
+    size_t inner = (l.name.empty() ? 0 : 1 + VarintSize(l.name.size()) + l.name.size()) +
+                   (l.value.empty() ? 0 : 1 + VarintSize(l.value.size()) + l.value.size());
+    p->pb_labels += '\x0a';  // TimeSeries.labels, length-delimited
+    AppendVarint(&p->pb_labels, inner);
+    if (!l.name.empty()) {
+      p->pb_labels += '\x0a';  // Label.name
+      AppendVarint(&p->pb_labels, l.name.size());
+      p->pb_labels += l.name;
+    }
+    if (!l.value.empty()) {
+      p->pb_labels += '\x12';  // Label.value
+      AppendVarint(&p->pb_labels, l.value.size());
+      p->pb_labels += l.value;
+    }
+    mix(l.name);
+    mix(l.value);
+  }
+  p->shard_hash = h;
+  return p;
+}
+
+bool ForEachPreparedLabel(std::string_view pb, const std::function<void(std::string_view, std::string_view)>& fn) {
+  size_t pos = 0;
+  auto varint = [&](std::string_view in, size_t* at, uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && *at < in.size(); shift += 7) {
+      unsigned char c = static_cast<unsigned char>(in[(*at)++]);
+      *v |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if (!(c & 0x80)) return true;
+    }
+    return false;
+  };
+  while (pos < pb.size()) {
+    uint64_t len;
+    if (pb[pos++] != '\x0a' || !varint(pb, &pos, &len) || len > pb.size() - pos) return false;
+    std::string_view label = pb.substr(pos, len);
+    pos += len;
+    std::string_view name, value;
+    size_t at = 0;
+    while (at < label.size()) {
+      char tag = label[at++];
+      uint64_t n;
+      if (!varint(label, &at, &n) || n > label.size() - at) return false;
+      if (tag == '\x0a') name = label.substr(at, n);
+      else if (tag == '\x12') value = label.substr(at, n);
+      else return false;
+      at += n;
+    }
+    fn(name, value);
+  }
+  return true;
+}
 
 const OutMetadata* FindFamily(const std::map<std::string, OutMetadata, std::less<>>& by_family,
                               std::string_view name) {
@@ -117,6 +225,88 @@ std::string Encoder::EncodeV2(const std::vector<const OutSeries*>& series,
     }
   }
   return req.SerializeAsString();
+}
+
+void Encoder::EncodeBatchV1(const std::vector<BatchSeries>& batch, std::string* out) {
+  // WriteRequest.timeseries = 1: per series, tag + length + labels + samples (field 2).
+  size_t total = 0;
+  for (const auto& b : batch) {
+    size_t body = b.series->pb_labels.size();
+    for (size_t i = 0; i < b.num_samples; ++i) {
+      size_t ss = SampleSize(b.samples[i]);
+      body += 1 + VarintSize(ss) + ss;
+    }
+    total += 1 + VarintSize(body) + body;
+  }
+  out->resize(total);
+  char* p = out->data();
+  for (const auto& b : batch) {
+    size_t body = b.series->pb_labels.size();
+    for (size_t i = 0; i < b.num_samples; ++i) {
+      size_t ss = SampleSize(b.samples[i]);
+      body += 1 + VarintSize(ss) + ss;
+    }
+    *p++ = '\x0a';
+    p = PutVarint(p, body);
+    std::memcpy(p, b.series->pb_labels.data(), b.series->pb_labels.size());
+    p += b.series->pb_labels.size();
+    for (size_t i = 0; i < b.num_samples; ++i) {
+      const storage::Sample& s = b.samples[i];
+      *p++ = '\x12';
+      p = PutVarint(p, SampleSize(s));
+      uint64_t bits = DoubleBits(s.value);
+      if (bits != 0) {
+        *p++ = '\x09';  // Sample.value, fixed64 little-endian
+        for (int k = 0; k < 8; ++k) *p++ = static_cast<char>(bits >> (8 * k));
+      }
+      if (s.timestamp_ms != 0) {
+        *p++ = '\x10';  // Sample.timestamp, varint
+        p = PutVarint(p, static_cast<uint64_t>(s.timestamp_ms));
+      }
+    }
+  }
+}
+
+void Encoder::EncodeBatchV2(const std::vector<BatchSeries>& batch,
+                       const std::map<std::string, OutMetadata, std::less<>>& metadata, std::string* out) {
+  auto& req = m_->v2;
+  req.Clear();
+  std::unordered_map<std::string_view, uint32_t> refs;
+  auto ref = [&](std::string_view s) -> uint32_t {
+    auto [it, inserted] = refs.try_emplace(s, static_cast<uint32_t>(req.symbols_size()));
+    if (inserted) req.add_symbols(std::string(s));
+    return it->second;
+  };
+  ref("");  // symbols[0] is always ""
+  for (const auto& b : batch) {
+    auto* ts = req.add_timeseries();
+    std::string_view name;
+    ForEachPreparedLabel(b.series->pb_labels, [&](std::string_view n, std::string_view v) {
+      ts->add_labels_refs(ref(n));
+      ts->add_labels_refs(ref(v));
+      if (n == storage::kMetricNameLabel) name = v;
+    });
+    for (size_t i = 0; i < b.num_samples; ++i) {
+      auto* ps = ts->add_samples();
+      ps->set_value(b.samples[i].value);
+      ps->set_timestamp(b.samples[i].timestamp_ms);
+    }
+    if (const OutMetadata* md = FindFamily(metadata, name)) {
+      auto* pm = ts->mutable_metadata();
+      pm->set_type(static_cast<io::prometheus::write::v2::Metadata::MetricType>(TypeNumber(md->type)));
+      if (!md->help.empty()) pm->set_help_ref(ref(md->help));
+      if (!md->unit.empty()) pm->set_unit_ref(ref(md->unit));
+    }
+  }
+  out->clear();
+  req.SerializeToString(out);
+}
+
+void Compress(std::string_view raw, std::string* out) {
+  out->resize(snappy::MaxCompressedLength(raw.size()));
+  size_t n = 0;
+  snappy::RawCompress(raw.data(), raw.size(), out->data(), &n);
+  out->resize(n);
 }
 
 std::string Compress(std::string_view raw) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,6 +39,30 @@ struct OutSeries {
   std::vector<storage::Sample> samples;
 };
 
+// A series prepared once for sending (see series_cache.h): its final labels (relabelled,
+// external labels added) already serialized as the `repeated Label labels = 1` fields of a
+// 1.0 TimeSeries, and a hash of them that picks the shard. Immutable; shared between fetches.
+struct PreparedSeries {
+  std::string pb_labels;
+  uint64_t shard_hash = 0;
+};
+
+// Builds the prepared form of `labels` (canonical: sorted, no empty values).
+std::shared_ptr<const PreparedSeries> PrepareSeries(const storage::Labels& labels);
+
+// Calls fn(name, value) for each label serialized in `pb_labels`, in order. Returns false
+// (after calling fn for the labels before it) if the bytes are malformed.
+bool ForEachPreparedLabel(std::string_view pb_labels,
+                          const std::function<void(std::string_view name, std::string_view value)>& fn);
+
+// One series' samples in a batch: `num_samples` samples from `samples`, strictly increasing
+// in time. Points into memory the caller keeps alive while encoding.
+struct BatchSeries {
+  const PreparedSeries* series = nullptr;
+  const storage::Sample* samples = nullptr;
+  size_t num_samples = 0;
+};
+
 // Metadata of one metric family.
 struct OutMetadata {
   std::string family;
@@ -63,6 +88,14 @@ class Encoder {
   std::string EncodeV2(const std::vector<const OutSeries*>& series,
                        const std::map<std::string, OutMetadata, std::less<>>& metadata);
 
+  // The hot path: a 1.0 WriteRequest with `batch` (no metadata) written into *out (its
+  // capacity is reused). The labels are copied as prepared; the bytes are exactly what
+  // libprotobuf writes for the same request (encode_test checks this).
+  static void EncodeBatchV1(const std::vector<BatchSeries>& batch, std::string* out);
+  // A 2.0 Request with `batch`, as EncodeV2 above, into *out.
+  void EncodeBatchV2(const std::vector<BatchSeries>& batch, const std::map<std::string, OutMetadata, std::less<>>& metadata,
+                std::string* out);
+
  private:
   struct Messages;
   std::unique_ptr<Messages> m_;
@@ -70,6 +103,8 @@ class Encoder {
 
 // Snappy block compression (the remote-write Content-Encoding "snappy").
 std::string Compress(std::string_view raw);
+// The same into *out, reusing its capacity.
+void Compress(std::string_view raw, std::string* out);
 
 // Inverse of Compress. Errors: InvalidArgument if the data is not valid snappy, or
 // ResourceExhausted if its declared uncompressed length exceeds max_bytes (checked before

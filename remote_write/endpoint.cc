@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <pthread.h>
 #include <unordered_map>
 
 #include "common/log.h"
@@ -24,19 +25,6 @@ double StaleNaN() {
   return v;
 }
 
-uint64_t HashLabelsFnv(const storage::Labels& ls) {
-  uint64_t h = 1469598103934665603ULL;
-  auto mix = [&](const std::string& s) {
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-  };
-  for (const auto& l : ls) {
-    mix(l.name);
-    mix(l.value);
-  }
-  return h;
-}
-
 }  // namespace
 
 std::string EndpointKey(const config::RemoteWriteConfig& cfg) { return cfg.name + " " + cfg.url; }
@@ -52,39 +40,77 @@ void SplitTargetKey(const std::string& key, std::string* job, std::string* insta
   *instance = key.substr(slash + 1);
 }
 
-// The relabeled current values of a target: one entry per live series, holding its last
-// real sample.
-using Current = OutSeries;
+// The current values of a target, relabelled: one entry per live series, holding its last
+// real value. Holds the prepared series, so they outlive their cache entry if need be.
+struct Current {
+  std::shared_ptr<const PreparedSeries> series;
+  double value = 0;
+};
+using CurrentSet = std::vector<Current>;
+
+// One series of a segment and its samples, in time order.
+struct SegSeries {
+  const PreparedSeries* series = nullptr;
+  std::vector<storage::Sample> samples;
+};
 
 struct Endpoint::TargetState {
+  explicit TargetState(const Relabeler* relabeler) : cache(relabeler) {}
   std::string key, job, instance;
   bool loaded = false;
   int64_t cursor = 0;            // last acknowledged real fetch (or the virtual start)
   bool cursor_is_real = false;   // false: no cursor row yet; cursor = now - max_backfill
   int64_t last_ts = 0;           // last timestamp delivered for this target
-  std::shared_ptr<const std::vector<Current>> current;  // null: not known yet
+  std::shared_ptr<const CurrentSet> current;  // null: not known yet
   std::deque<std::shared_ptr<const FetchEvent>> live;
   bool need_catchup = true;
   bool removed = false;
   bool done = false;  // removed and its stale markers delivered
   int64_t store_pending = 0;  // samples in the store after the cursor, at the last catch-up
   int64_t next_poll_ms = 0;   // when to look into the store even without an event
+  PreparedCache cache;        // this target's series, relabelled and serialized once
 };
 
+// A batch queued to a shard, and the segment it belongs to.
+struct Endpoint::SegmentDone {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t pending = 0;  // batches queued and not yet finished
+  bool failed = false;  // a batch was abandoned (stop)
+};
+struct Endpoint::Job {
+  std::vector<BatchSeries> batch;
+  size_t samples = 0;
+  SegmentDone* done = nullptr;
+};
+
+// A persistent sender thread with its queue of batches, bounded by queue_config.capacity
+// samples (a batch bigger than the bound is still accepted into an empty queue).
 struct Endpoint::Shard {
   Shard(const config::RemoteWriteConfig& cfg, const std::atomic<bool>* stop) : sender(cfg, stop) {}
   Sender sender;
   Encoder encoder;
+  std::string raw, compressed;  // reused between batches
+  std::thread thread;
+  std::mutex mu;  // guards the three below
+  std::condition_variable cv;
+  std::deque<Job> jobs;
+  size_t queued_samples = 0;
+  bool quit = false;
 };
 
 // Builds one segment in time order, on top of a target's state, without changing it.
 // A segment of one time point (the common case: one fetch, no re-sends) needs no index;
-// the series index (encoded labels -> position) is built only when a second point comes.
+// the series index (final labels -> position) is built only when a second point comes.
+// Samples older than `min_t` (sample_age_limit) are left out and counted as dropped.
 class SegmentBuilder {
  public:
-  SegmentBuilder(const Relabeler* relabeler, EndpointMetrics* metrics, int64_t last_ts,
-                 std::shared_ptr<const std::vector<Current>> current)
-      : relabeler_(relabeler), metrics_(metrics), last_ts_(last_ts), current_(std::move(current)) {}
+  SegmentBuilder(PreparedCache* cache, EndpointMetrics* metrics, int64_t last_ts,
+                 std::shared_ptr<const CurrentSet> current, int64_t min_t)
+      : cache_(cache), metrics_(metrics), last_ts_(last_ts), current_(std::move(current)), min_t_(min_t) {}
+  ~SegmentBuilder() {
+    if (dropped_) metrics_->dropped_samples += dropped_;
+  }
 
   // Re-sends of the current values at last + k*interval for every grid point < until and
   // <= latest; those before `oldest` are skipped and counted.
@@ -98,38 +124,32 @@ class SegmentBuilder {
     }
     for (; p < until_exclusive && p <= latest; p += interval_ms) {
       NextPoint();
-      for (const auto& c : *current_) Add(c.labels, p, c.samples.back().value);
+      for (const auto& c : *current_) Add(c.series.get(), p, c.value);
       grid_ = p;
       last_ts_ = p;
     }
   }
 
-  // One real fetch at `t` (canonical, unrelabeled labels). Samples not after the last
-  // delivered timestamp are dropped and counted (they would break per-series order).
-  void Real(int64_t t, const std::vector<OutSeries>& series) {
+  // One real fetch at `t`. Samples not after the last delivered timestamp are dropped and
+  // counted (they would break per-series order).
+  void Real(int64_t t, const std::vector<EventSample>& series) {
     if (t <= last_ts_) {
-      metrics_->dropped_samples += series.size();
+      dropped_ += series.size();
       LogWarn("remote write: fetch not after the last sent timestamp; dropped",
               {{"fetch_ms", std::to_string(t)}, {"last_sent_ms", std::to_string(last_ts_)}});
       return;
     }
     NextPoint();
-    auto next = std::make_shared<std::vector<Current>>();
+    auto next = std::make_shared<CurrentSet>();
     next->reserve(series.size());
     for (const auto& s : series) {
-      double v = s.samples.back().value;
-      if (relabeler_->empty()) {
-        Add(s.labels, t, v);
-        if (!IsStale(v)) next->push_back(Current{s.labels, {{t, v}}});
+      const auto& prepared = cache_->Get(s.key);
+      if (!prepared) {
+        ++dropped_;  // by write_relabel_configs
         continue;
       }
-      storage::Labels labels = s.labels;
-      if (!relabeler_->Apply(&labels)) {
-        metrics_->dropped_samples++;
-        continue;
-      }
-      Add(labels, t, v);
-      if (!IsStale(v)) next->push_back(Current{std::move(labels), {{t, v}}});
+      Add(prepared.get(), t, s.value);
+      if (!IsStale(s.value)) next->push_back(Current{prepared, s.value});
     }
     current_ = std::move(next);
     last_ts_ = t;
@@ -141,19 +161,17 @@ class SegmentBuilder {
   void StaleAll(int64_t t) {
     if (!current_) return;
     NextPoint();
-    for (const auto& c : *current_) Add(c.labels, t, StaleNaN());
-    current_ = std::make_shared<std::vector<Current>>();
+    for (const auto& c : *current_) Add(c.series.get(), t, StaleNaN());
+    current_ = std::make_shared<CurrentSet>();
     last_ts_ = t;
   }
 
   // Sets the base values (the fetch at the cursor) without sending them.
-  void Base(int64_t t, const std::vector<OutSeries>& series) {
-    auto next = std::make_shared<std::vector<Current>>();
+  void Base(const std::vector<EventSample>& series) {
+    auto next = std::make_shared<CurrentSet>();
     for (const auto& s : series) {
-      storage::Labels labels = s.labels;
-      if (!relabeler_->empty() && !relabeler_->Apply(&labels)) continue;
-      double v = s.samples.back().value;
-      if (!IsStale(v)) next->push_back(Current{std::move(labels), {{t, v}}});
+      const auto& prepared = cache_->Get(s.key);
+      if (prepared && !IsStale(s.value)) next->push_back(Current{prepared, s.value});
     }
     current_ = std::move(next);
   }
@@ -162,34 +180,42 @@ class SegmentBuilder {
   bool empty() const { return out_.empty(); }
   size_t real_fetches() const { return real_; }
   int64_t last_ts() const { return last_ts_; }
-  const std::shared_ptr<const std::vector<Current>>& current() const { return current_; }
-  std::vector<OutSeries> Take() { return std::move(out_); }
+  const std::shared_ptr<const CurrentSet>& current() const { return current_; }
+  std::vector<SegSeries> Take() { return std::move(out_); }
 
  private:
   // Starts a new time point; from the second one on, series are matched by labels.
   void NextPoint() {
     if (++points_ != 2) return;
     index_.reserve(out_.size() * 2);
-    for (size_t i = 0; i < out_.size(); ++i) index_.emplace(storage::EncodeLabels(out_[i].labels), i);
+    for (size_t i = 0; i < out_.size(); ++i) index_.emplace(out_[i].series->pb_labels, i);
   }
-  void Add(const storage::Labels& labels, int64_t t, double v) {
-    if (points_ <= 1) {
-      out_.push_back(OutSeries{labels, {{t, v}}});
+  void Add(const PreparedSeries* series, int64_t t, double v) {
+    if (t < min_t_) {
+      ++dropped_;  // older than sample_age_limit
       return;
     }
-    auto [it, inserted] = index_.try_emplace(storage::EncodeLabels(labels), out_.size());
-    if (inserted) out_.push_back(OutSeries{labels, {}});
+    if (points_ <= 1) {
+      out_.push_back(SegSeries{series, {{t, v}}});
+      return;
+    }
+    auto [it, inserted] = index_.try_emplace(series->pb_labels, out_.size());
+    if (inserted) out_.push_back(SegSeries{series, {}});
     out_[it->second].samples.push_back({t, v});
   }
 
-  const Relabeler* relabeler_;
+  PreparedCache* cache_;
   EndpointMetrics* metrics_;
   int64_t last_ts_;
   int64_t grid_ = 0;  // the last grid point (real fetch or re-send) the next re-send counts from
-  std::shared_ptr<const std::vector<Current>> current_;
+  std::shared_ptr<const CurrentSet> current_;
+  const int64_t min_t_;
+  uint64_t dropped_ = 0;
   int points_ = 0;
-  std::unordered_map<std::string, size_t> index_;
-  std::vector<OutSeries> out_;
+  // By final labels: two prepared objects of one series (a key from the store and one from
+  // memory) are one series of the segment.
+  std::unordered_map<std::string_view, size_t> index_;
+  std::vector<SegSeries> out_;
   size_t real_ = 0;
 };
 
@@ -218,7 +244,7 @@ void Endpoint::Start(const std::set<std::string>& targets) {
   if (listed.ok()) {
     for (const auto& [k, v] : *listed) {
       if (!targets.count(k)) {
-        auto t = std::make_unique<TargetState>();
+        auto t = std::make_unique<TargetState>(relabeler_.get());
         t->key = k;
         SplitTargetKey(k, &t->job, &t->instance);
         t->removed = true;
@@ -264,11 +290,13 @@ void Endpoint::Stop() {
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  StopShards();
 }
 
 bool Endpoint::Idle() const { return idle_.load(); }
 
 void Endpoint::Run() {
+  pthread_setname_np(pthread_self(), "rw-endpoint");  // for top -H and bench/remote_write
   while (!stop_.load()) {
     const int64_t now = clock_->NowMs();
     {
@@ -278,7 +306,7 @@ void Endpoint::Run() {
       for (const auto& k : configured_) {
         auto& t = targets_[k];
         if (!t) {
-          t = std::make_unique<TargetState>();
+          t = std::make_unique<TargetState>(relabeler_.get());
           t->key = k;
           SplitTargetKey(k, &t->job, &t->instance);
         }
@@ -361,10 +389,15 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
 
   const int64_t interval = cfg_.resend_interval.count();
   const int64_t oldest = now - cfg_.max_backfill.count();
-  SegmentBuilder b(relabeler_.get(), &metrics_, t->last_ts, t->current);
+  const int64_t age_limit = cfg_.queue_config.sample_age_limit.count();
+  SegmentBuilder b(&t->cache, &metrics_, t->last_ts, t->current, age_limit > 0 ? now - age_limit : INT64_MIN);
   b.SetGrid(t->last_ts);
   int64_t new_cursor = t->cursor;
   bool caught_up_after = !t->need_catchup;
+  bool based = false;
+  // Samples read from the store, by fetch time. Lives until the segment is sent: its keys
+  // own the prepared series that the segment points to.
+  std::map<int64_t, std::vector<EventSample>> by_time;
   size_t live_used = 0;
 
   bool chain = t->current && !t->need_catchup && !t->live.empty() && t->live.front()->prev_fetch_ms == t->cursor;
@@ -394,9 +427,28 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
     t->store_pending = pending;
     caught_up_after = log->size() <= kMaxCatchUpFetches;
     const bool need_base = !t->current && t->cursor_is_real;
-    if (!times.empty() || need_base) {
-      int64_t lo = need_base ? t->cursor : times.front();
-      int64_t hi = times.empty() ? t->cursor : times.back();
+    // Fetches still queued in memory are used as they are: reading 100k series back from
+    // the store costs far more. Not the first fetch after a start (prev_fetch_ms < 0) of a
+    // target fetched before: its event lacks the stale markers of series that vanished
+    // while the bridge was down.
+    std::map<int64_t, const FetchEvent*> from_memory;
+    for (const auto& ev : t->live) {
+      bool complete = ev->prev_fetch_ms >= 0;
+      if (!complete) {
+        // The target's first fetch since the start is complete too if the store has no
+        // earlier fetch of it (nothing could have vanished).
+        auto before = store_->FetchLog(t->key, INT64_MIN, ev->fetch_time_ms - 1);
+        complete = before.ok() && before->empty();
+      }
+      if (complete) from_memory[ev->fetch_time_ms] = ev.get();
+    }
+    std::vector<int64_t> from_store;
+    for (int64_t ft : times) {
+      if (!from_memory.count(ft)) from_store.push_back(ft);
+    }
+    if (!from_store.empty() || need_base) {
+      int64_t lo = need_base ? t->cursor : from_store.front();
+      int64_t hi = from_store.empty() ? t->cursor : from_store.back();
       // The target's series: those with its job and instance labels, and those whose
       // job/instance pair is no configured target's (honor_labels kept an exposed job or
       // instance). Of the latter only samples at this target's fetch times are used.
@@ -405,8 +457,7 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
         LogError("remote write: reading the store failed", {{"remote_name", cfg_.name}, {"err", refs.status().message()}});
         return false;
       }
-      std::map<int64_t, std::vector<OutSeries>> by_time;
-      for (int64_t ft : times) by_time[ft];
+      for (int64_t ft : from_store) by_time[ft];
       if (need_base) by_time[t->cursor];
       for (const auto& ref : *refs) {
         std::string job, instance;
@@ -420,17 +471,22 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
           LogError("remote write: reading samples failed", {{"remote_name", cfg_.name}, {"err", samples.status().message()}});
           return false;
         }
+        std::shared_ptr<const SeriesKey> key;  // interned once per series
         for (const auto& s : *samples) {
           auto it = by_time.find(s.timestamp_ms);
-          if (it != by_time.end()) it->second.push_back(OutSeries{ref.labels, {s}});
+          if (it == by_time.end()) continue;
+          if (!key) key = t->cache.Intern(ref.labels);
+          it->second.push_back(EventSample{key, s.value});
         }
       }
-      if (need_base) b.Base(t->cursor, by_time[t->cursor]);
-      for (int64_t ft : times) {
-        b.Resends(interval, ft, now, oldest);
-        b.Real(ft, by_time[ft]);
-        new_cursor = ft;
-      }
+      if (need_base) b.Base(by_time[t->cursor]);
+      based = need_base;
+    }
+    for (int64_t ft : times) {
+      b.Resends(interval, ft, now, oldest);
+      auto mem = from_memory.find(ft);
+      b.Real(ft, mem != from_memory.end() ? *mem->second->series : by_time[ft]);
+      new_cursor = ft;
     }
   }
   if (b.empty() && b.real_fetches() == 0) {
@@ -447,6 +503,7 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
       t->done = true;
     }
     t->current = b.current();
+    if (based) t->cache.Sweep();
     t->need_catchup = !caught_up_after;
     if (t->current && !t->current->empty() && interval > 0) {
       *next_wake = std::min(*next_wake, t->last_ts + interval + kResendGuardMs);
@@ -466,6 +523,7 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
   }
   t->last_ts = b.last_ts();
   t->current = b.current();
+  if (b.real_fetches() > 0 || based) t->cache.Sweep();  // forget the series that are gone
   for (size_t i = 0; i < live_used; ++i) t->live.pop_front();
   if (!chain) t->need_catchup = !caught_up_after;
   if (!t->need_catchup) t->store_pending = 0;
@@ -477,7 +535,96 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
   return true;
 }
 
-bool Endpoint::SendSegment(std::vector<OutSeries> series) {
+void Endpoint::ShardLoop(Shard* sh) {
+  pthread_setname_np(pthread_self(), "rw-shard");
+  while (true) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(sh->mu);
+      sh->cv.wait(lock, [sh] { return sh->quit || !sh->jobs.empty(); });
+      if (sh->jobs.empty()) return;  // quit
+      job = std::move(sh->jobs.front());
+      sh->jobs.pop_front();
+      sh->queued_samples -= job.samples;
+    }
+    sh->cv.notify_all();  // room for the producer
+    bool ok = !stop_.load() && SendBatch(sh, job);
+    std::lock_guard<std::mutex> lock(job.done->mu);
+    if (!ok) job.done->failed = true;
+    if (--job.done->pending == 0) job.done->cv.notify_all();
+  }
+}
+
+bool Endpoint::SendBatch(Shard* sh, const Job& job) {
+  const size_t n_samples = job.samples;
+  const bool v2 = v2_.load();
+  if (v2) sh->encoder.EncodeBatchV2(job.batch, metadata_, &sh->raw);
+  else Encoder::EncodeBatchV1(job.batch, &sh->raw);
+  Compress(sh->raw, &sh->compressed);
+  auto observe = [&](int attempt, unsigned, double secs) {
+    metrics_.attempts++;
+    metrics_.ObserveBatchDuration(secs);
+    if (attempt > 1) metrics_.retried_samples += n_samples;
+  };
+  SendResult r = sh->sender.Send(sh->compressed, v2 ? Protocol::kV2 : Protocol::kV1, observe);
+  if (r.kind == SendResult::Kind::kUnsupported) {
+    metrics_.fallbacks++;
+    v2_ = false;
+    LogWarn("remote write: receiver does not accept 2.0 (415); falling back to 1.0", {{"remote_name", cfg_.name}});
+    Encoder::EncodeBatchV1(job.batch, &sh->raw);
+    Compress(sh->raw, &sh->compressed);
+    r = sh->sender.Send(sh->compressed, Protocol::kV1, observe);
+  }
+  if (r.kind == SendResult::Kind::kStopped) return false;
+  if (r.kind == SendResult::Kind::kOk && r.samples_written >= 0 && static_cast<size_t>(r.samples_written) < n_samples) {
+    // 2.0: the receiver says it stored fewer samples than were sent (a partial write).
+    LogWarn("remote write: receiver wrote fewer samples than sent",
+            {{"remote_name", cfg_.name}, {"sent", std::to_string(n_samples)},
+             {"written", std::to_string(r.samples_written)}});
+  }
+  if (r.kind == SendResult::Kind::kOk) metrics_.samples += n_samples;
+  else metrics_.failed_samples += n_samples;
+  // A batch far larger than the usual leaves big buffers behind; do not keep them.
+  constexpr size_t kKeepBufferBytes = 8 << 20;
+  if (sh->raw.capacity() > kKeepBufferBytes) std::string().swap(sh->raw);
+  if (sh->compressed.capacity() > kKeepBufferBytes) std::string().swap(sh->compressed);
+  return true;
+}
+
+bool Endpoint::Enqueue(Shard* sh, Job job) {
+  const size_t capacity = static_cast<size_t>(std::max<int64_t>(1, cfg_.queue_config.capacity));
+  std::unique_lock<std::mutex> lock(sh->mu);
+  // queue_config.capacity: wait while the shard holds that many samples (a batch always
+  // fits into an empty queue). Wakes every 50 ms to notice Stop.
+  while (!sh->jobs.empty() && sh->queued_samples + job.samples > capacity) {
+    if (stop_.load()) return false;
+    sh->cv.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  sh->queued_samples += job.samples;
+  {
+    std::lock_guard<std::mutex> dl(job.done->mu);
+    ++job.done->pending;
+  }
+  sh->jobs.push_back(std::move(job));
+  sh->cv.notify_all();
+  return true;
+}
+
+void Endpoint::StopShards() {
+  for (auto& sh : shards_) {
+    {
+      std::lock_guard<std::mutex> lock(sh->mu);
+      sh->quit = true;
+    }
+    sh->cv.notify_all();
+  }
+  for (auto& sh : shards_) {
+    if (sh->thread.joinable()) sh->thread.join();
+  }
+  shards_.clear();
+}
+
+bool Endpoint::SendSegment(std::vector<SegSeries> series) {
   size_t total = 0;
   int64_t max_t = INT64_MIN;
   for (const auto& s : series) {
@@ -490,79 +637,65 @@ bool Endpoint::SendSegment(std::vector<OutSeries> series) {
   int n = static_cast<int>(std::clamp<int64_t>(batches, std::max<int64_t>(1, cfg_.queue_config.min_shards),
                                                std::max<int64_t>(1, std::min<int64_t>(cfg_.queue_config.max_shards,
                                                                                       kMaxParallelShards))));
-  while (static_cast<int>(shards_.size()) < n) shards_.push_back(std::make_unique<Shard>(cfg_, &stop_));
-  std::vector<std::vector<const OutSeries*>> assigned(n);
-  for (const auto& s : series) assigned[HashLabelsFnv(s.labels) % n].push_back(&s);
-
-  auto run_shard = [&](int i) -> bool {
-    Shard& sh = *shards_[i];
-    std::deque<OutSeries> split;  // pieces of series longer than per_send
-    std::vector<const OutSeries*> batch;
-    size_t in_batch = 0;
-    auto flush = [&]() -> bool {
-      if (batch.empty()) return true;
-      size_t n_samples = in_batch;
-      bool v2 = v2_.load();
-      std::string raw = v2 ? sh.encoder.EncodeV2(batch, metadata_) : sh.encoder.EncodeV1(batch, {});
-      auto observe = [&](int attempt, unsigned status, double secs) {
-        metrics_.attempts++;
-        metrics_.ObserveBatchDuration(secs);
-        if (attempt > 1) metrics_.retried_samples += n_samples;
-      };
-      SendResult r = sh.sender.Send(Compress(raw), v2 ? Protocol::kV2 : Protocol::kV1, observe);
-      if (r.kind == SendResult::Kind::kUnsupported) {
-        metrics_.fallbacks++;
-        v2_ = false;
-        LogWarn("remote write: receiver does not accept 2.0 (415); falling back to 1.0", {{"remote_name", cfg_.name}});
-        raw = sh.encoder.EncodeV1(batch, {});
-        r = sh.sender.Send(Compress(raw), Protocol::kV1, observe);
-      }
-      if (r.kind == SendResult::Kind::kStopped) return false;
-      if (r.kind == SendResult::Kind::kOk && r.samples_written >= 0 && static_cast<size_t>(r.samples_written) < n_samples) {
-        // 2.0: the receiver says it stored fewer samples than were sent (a partial write).
-        LogWarn("remote write: receiver wrote fewer samples than sent",
-                {{"remote_name", cfg_.name}, {"sent", std::to_string(n_samples)},
-                 {"written", std::to_string(r.samples_written)}});
-      }
-      if (r.kind == SendResult::Kind::kOk) metrics_.samples += n_samples;
-      else metrics_.failed_samples += n_samples;
-      batch.clear();
-      split.clear();
-      in_batch = 0;
-      return true;
-    };
-    for (const OutSeries* s : assigned[i]) {
-      if (s->samples.size() <= per_send) {
-        if (in_batch + s->samples.size() > per_send && !flush()) return false;
-        batch.push_back(s);
-        in_batch += s->samples.size();
-        continue;
-      }
-      for (size_t off = 0; off < s->samples.size(); off += per_send) {
-        if (!flush()) return false;
-        size_t end = std::min(s->samples.size(), off + per_send);
-        split.push_back(OutSeries{s->labels, std::vector<storage::Sample>(s->samples.begin() + off, s->samples.begin() + end)});
-        batch.push_back(&split.back());
-        in_batch = end - off;
-      }
-    }
-    return flush();
+  while (static_cast<int>(shards_.size()) < n) {
+    shards_.push_back(std::make_unique<Shard>(cfg_, &stop_));
+    Shard* sh = shards_.back().get();
+    sh->thread = std::thread([this, sh] { ShardLoop(sh); });
+  }
+  // Each series goes to one shard (its batches are queued there in time order, and a shard
+  // sends one batch after the other: per-series order holds). A shard's batch is queued
+  // once it holds max_samples_per_send samples, and the partial batches at the end of the
+  // segment right away: a batch never waits (batch_send_deadline is met by construction).
+  SegmentDone done;
+  std::vector<Job> building(n);
+  bool queued_all = true;
+  auto flush = [&](int i) {
+    Job& j = building[i];
+    if (j.batch.empty()) return true;
+    j.done = &done;
+    bool ok = Enqueue(shards_[i].get(), std::move(j));
+    building[i] = Job{};
+    return ok;
   };
-  std::vector<std::thread> threads;
-  std::vector<char> ok(n, 1);
-  for (int i = 1; i < n; ++i) threads.emplace_back([&, i] { ok[i] = run_shard(i); });
-  ok[0] = run_shard(0);
-  for (auto& th : threads) th.join();
-  for (char o : ok) if (!o) return false;
+  for (const auto& s : series) {
+    if (!queued_all) break;
+    const int i = static_cast<int>(s.series->shard_hash % static_cast<uint64_t>(n));
+    const size_t size = s.samples.size();
+    if (size <= per_send) {
+      if (building[i].samples + size > per_send && !flush(i)) {
+        queued_all = false;
+        break;
+      }
+      building[i].batch.push_back(BatchSeries{s.series, s.samples.data(), size});
+      building[i].samples += size;
+      continue;
+    }
+    // Longer than a batch: pieces of max_samples_per_send, each starting a batch.
+    for (size_t off = 0; off < size && queued_all; off += per_send) {
+      if (!flush(i)) {
+        queued_all = false;
+        break;
+      }
+      const size_t take = std::min(per_send, size - off);
+      building[i].batch.push_back(BatchSeries{s.series, s.samples.data() + off, take});
+      building[i].samples = take;
+    }
+  }
+  for (int i = 0; i < n && queued_all; ++i) queued_all = flush(i);
+  {
+    std::unique_lock<std::mutex> lock(done.mu);
+    done.cv.wait(lock, [&] { return done.pending == 0; });
+  }
+  if (!queued_all || done.failed) return false;
   metrics_.NoteSent(max_t);
   return true;
 }
 
 bool Endpoint::SendMetadata() {
-  if (shards_.empty()) shards_.push_back(std::make_unique<Shard>(cfg_, &stop_));
-  Shard& sh = *shards_[0];
+  if (!metadata_sender_) metadata_sender_ = std::make_unique<Sender>(cfg_, &stop_);
   std::vector<OutMetadata> all;
   for (const auto& [k, md] : metadata_) all.push_back(md);
+  Encoder encoder;
   const size_t per = static_cast<size_t>(std::max<int64_t>(1, cfg_.metadata_config.max_samples_per_send));
   for (size_t off = 0; off < all.size(); off += per) {
     std::vector<OutMetadata> part(all.begin() + off, all.begin() + std::min(all.size(), off + per));
@@ -570,7 +703,7 @@ bool Endpoint::SendMetadata() {
       metrics_.attempts++;
       metrics_.ObserveBatchDuration(secs);
     };
-    SendResult r = sh.sender.Send(Compress(sh.encoder.EncodeV1({}, part)), Protocol::kV1, observe);
+    SendResult r = metadata_sender_->Send(Compress(encoder.EncodeV1({}, part)), Protocol::kV1, observe);
     if (r.kind == SendResult::Kind::kStopped) return false;
     if (r.kind == SendResult::Kind::kOk) metrics_.metadata += part.size();
   }

@@ -19,8 +19,14 @@
 // markers for all its current series, then its cursor is deleted.
 //
 // Sending: series are hashed to shards (per-series order holds, since a series always goes
-// to the same shard and each shard sends its batches one after the other); shards send in
-// parallel; batches hold at most max_samples_per_send samples. See Sender for retries.
+// to the same shard and each shard sends its batches one after the other); shards are
+// persistent threads ("rw-shard") with a queue of batches bounded by queue_config.capacity
+// samples, and send in parallel; batches hold at most max_samples_per_send samples and
+// point into the segment (no copies). The endpoint thread waits until every batch of a
+// segment is done before it moves the cursor. See Sender for retries.
+//
+// Series are never copied as label vectors: a FetchEvent carries interned SeriesKeys, and
+// each target's PreparedCache relabels and serializes a series once (series_cache.h).
 //
 // A new endpoint (no cursor) starts at now - max_backfill.
 //
@@ -45,6 +51,7 @@
 #include "remote_write/encode.h"
 #include "remote_write/metrics.h"
 #include "remote_write/relabel.h"
+#include "remote_write/series_cache.h"
 #include "storage/store.h"
 
 namespace sb::remote_write {
@@ -57,13 +64,22 @@ inline constexpr size_t kMaxLiveEvents = 8;       // per target; more falls back
 inline constexpr int kMaxParallelShards = 4;
 inline constexpr int64_t kStorePollMs = 10000;  // see Endpoint::Step
 
+class Sender;
+struct SegSeries;
+
+// One sample of a fetch: the series' interned label set and the value.
+struct EventSample {
+  std::shared_ptr<const SeriesKey> key;
+  double value = 0;
+};
+
 // One committed fetch, as the Feeder hands it to every endpoint.
 struct FetchEvent {
   std::string target_key;
   int64_t fetch_time_ms = 0;
   int64_t prev_fetch_ms = -1;  // the target's previous fetch if known in memory, else -1
-  // One sample per series at fetch_time_ms (canonical labels), stale markers included.
-  std::shared_ptr<const std::vector<OutSeries>> series;
+  // One sample per series at fetch_time_ms, stale markers included.
+  std::shared_ptr<const std::vector<EventSample>> series;
 };
 
 // "<name> <url>": the key of an endpoint's cursors. Stays the same across config edits
@@ -106,18 +122,22 @@ class Endpoint {
  private:
   struct TargetState;
   struct Shard;
+  struct Job;
+  struct SegmentDone;
   void Run();
   // Does one step for `t`; returns true if something was sent or attempted.
   bool Step(TargetState* t, int64_t now_ms, int64_t* next_wake_ms);
   Status LoadCursor(TargetState* t, int64_t now_ms);
-  // Reads the next fetches after the cursor from the store into `segment`.
-  Status CatchUp(TargetState* t, int64_t now_ms, std::map<std::string, OutSeries>* segment,
-                 int64_t* new_cursor, std::shared_ptr<std::vector<OutSeries>>* new_current);
-  void AddResends(TargetState* t, int64_t until_exclusive, int64_t now_ms, std::map<std::string, OutSeries>* segment);
-  void AddSamples(const std::vector<OutSeries>& series, std::map<std::string, OutSeries>* segment,
-                  std::vector<OutSeries>* current_out, int64_t min_t);
-  // Sends the segment; false if stopped before it was delivered.
-  bool SendSegment(std::vector<OutSeries> series);
+  // Sends the segment through the shards; false if stopped before it was delivered.
+  bool SendSegment(std::vector<SegSeries> series);
+  // Queues a batch to a shard, waiting while the shard holds queue_config.capacity
+  // samples; false if stopped first.
+  bool Enqueue(Shard* shard, Job job);
+  // A shard's thread: sends its queued batches one after the other.
+  void ShardLoop(Shard* shard);
+  // Encodes, compresses and sends one batch (with the 415 fallback); false if stopped.
+  bool SendBatch(Shard* shard, const Job& job);
+  void StopShards();
   bool SendMetadata();
 
   const config::RemoteWriteConfig cfg_;
@@ -142,7 +162,8 @@ class Endpoint {
   // Owned by the thread:
   std::map<std::string, std::unique_ptr<TargetState>> targets_;
   std::set<std::string> configured_view_;  // copy of configured_
-  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::unique_ptr<Shard>> shards_;  // persistent sender threads, started on demand
+  std::unique_ptr<Sender> metadata_sender_;
   std::map<std::string, OutMetadata, std::less<>> metadata_;
   int64_t next_metadata_ms_ = 0;
 };

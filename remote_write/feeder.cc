@@ -106,32 +106,49 @@ void Feeder::OnCommit(const std::string& target_key, int64_t fetch_time_ms,
   auto ev = std::make_shared<FetchEvent>();
   ev->target_key = target_key;
   ev->fetch_time_ms = fetch_time_ms;
-  auto series = std::make_shared<std::vector<OutSeries>>();
+  auto series = std::make_shared<std::vector<EventSample>>();
   series->reserve(samples.size());
   {
     std::lock_guard<std::mutex> lock(commit_mu_);
     TargetMemory& mem = memory_[target_key];
     ev->prev_fetch_ms = mem.last_fetch_ms;
-    std::unordered_set<std::string> now_series;
-    now_series.reserve(samples.size() * 2);
-    for (const auto& s : samples) {
-      auto canon = storage::Canonicalize(s.labels);
-      if (!canon.ok()) continue;  // the store refused such a fetch as a whole; not reached
-      now_series.insert(storage::EncodeLabels(*canon));
-      series->push_back(OutSeries{std::move(canon).value(), {{fetch_time_ms, s.value}}});
+    const uint64_t seq = ++mem.seq;
+    std::vector<Slot*> order;
+    order.reserve(samples.size());
+    for (size_t i = 0; i < samples.size(); ++i) {
+      const auto& s = samples[i];
+      // The store refused a fetch with bad labels as a whole; not reached.
+      if (!storage::EncodeCanonical(s.labels, &mem.scratch).ok()) continue;
+      Slot* slot = nullptr;
+      if (i < mem.order.size() && mem.order[i]->key->blob == mem.scratch) {
+        slot = mem.order[i];  // same series at the same place as in the last fetch
+      } else {
+        const size_t h = HashBlob(mem.scratch);
+        auto it = mem.series.find(BlobRef{mem.scratch, h});
+        if (it == mem.series.end()) {
+          auto key = std::make_shared<SeriesKey>(mem.scratch, h);
+          it = mem.series.emplace(BlobRef{key->blob, h}, Slot{key, 0}).first;
+        }
+        slot = &it->second;
+      }
+      if (slot->seen == seq) continue;  // given twice: the store refuses that; not reached
+      slot->seen = seq;
+      order.push_back(slot);
+      series->push_back(EventSample{slot->key, s.value});
     }
     double stale;
     uint64_t bits = storage::kStaleMarkerBits;
     std::memcpy(&stale, &bits, sizeof stale);
-    if (mem.last_fetch_ms >= 0) {
-      for (const auto& key : mem.series) {
-        if (now_series.count(key)) continue;
-        auto labels = storage::DecodeLabels(key);
-        if (labels.ok()) series->push_back(OutSeries{std::move(labels).value(), {{fetch_time_ms, stale}}});
+    for (auto it = mem.series.begin(); it != mem.series.end();) {
+      if (it->second.seen == seq) {
+        ++it;
+        continue;
       }
+      if (mem.last_fetch_ms >= 0) series->push_back(EventSample{it->second.key, stale});
+      it = mem.series.erase(it);
     }
     mem.last_fetch_ms = fetch_time_ms;
-    mem.series = std::move(now_series);
+    mem.order = std::move(order);  // erased slots were not seen, so not in `order`
   }
   ev->series = std::move(series);
   std::vector<std::shared_ptr<Endpoint>> eps;
@@ -164,13 +181,18 @@ std::map<std::string, OutMetadata, std::less<>> Feeder::Metadata() {
     if (c.parsed_for_ms != last[t] && !(last[t] == -1 && c.parsed_for_ms != -2)) {
       c.parsed_for_ms = last[t];
       c.families.clear();
-      auto latest = options_.store->Latest(t);
-      if (latest.ok() && latest->has_value()) {
-        auto parsed = expo::ParseExposition((*latest)->body, expo::Format::kText004);
-        if (parsed.ok()) {
-          for (const auto& f : parsed->families) {
-            c.families[f.name] = OutMetadata{f.name, f.type, f.help, f.unit};
-          }
+      auto add = [&](const expo::Exposition& data) {
+        for (const auto& f : data.families) c.families[f.name] = OutMetadata{f.name, f.type, f.help, f.unit};
+      };
+      std::shared_ptr<const expo::Exposition> in_memory;
+      if (options_.parsed_source) in_memory = options_.parsed_source(t);
+      if (in_memory) {
+        add(*in_memory);
+      } else {
+        auto latest = options_.store->Latest(t);
+        if (latest.ok() && latest->has_value()) {
+          auto parsed = expo::ParseExposition((*latest)->body, expo::Format::kText004);
+          if (parsed.ok()) add(*parsed);
         }
       }
     }

@@ -2,37 +2,50 @@
 // the cursor table, and the bridge-wide view the endpoints share:
 //
 //   - OnCommit() is the store's commit listener: right after a fetch is durable, it turns
-//     the fetch into a FetchEvent (canonical labels, plus stale markers for the series the
-//     target's previous fetch had and this one lacks) and hands it to every endpoint. That
+//     the fetch into a FetchEvent (interned label sets, see series_cache.h, plus stale
+//     markers for the series the target's previous fetch had and this one lacks) and hands
+//     it to every endpoint. It runs under the store's writer lock, so it copies no labels:
+//     a series known from the previous fetch costs one encode, one hash and one lookup. That
 //     is the live path; the store itself is the queue for everything else (see Endpoint).
-//   - Metric metadata (TYPE/HELP/UNIT) per target is parsed from the stored snapshot body
-//     once per fetch and offered to the endpoints.
+//   - Metric metadata (TYPE/HELP/UNIT) per target is taken from the bridge's parsed
+//     snapshot (FeederOptions::parsed_source), or parsed from the stored snapshot body, once
+//     per fetch, and offered to the endpoints.
 //
 // Lifetimes: the store must outlive the Feeder. Stop() before destroying the store.
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/exposition/model.h"
 #include "config/config.h"
 #include "remote_write/cursor_db.h"
 #include "remote_write/endpoint.h"
+#include "remote_write/series_cache.h"
 #include "storage/store.h"
 
 namespace sb::remote_write {
+
+// The parsed data of a target's latest fetch, if the caller holds it in memory (the bridge's
+// served snapshot), else nullptr. Called on an endpoint's thread.
+using ParsedSource = std::function<std::shared_ptr<const expo::Exposition>(const std::string& target_key)>;
 
 struct FeederOptions {
   storage::Store* store = nullptr;  // required
   std::string db_path;              // the store's SQLite file; the cursor table lives there
   Clock* clock = SystemClock::Default();
+  // Optional. Metric metadata is taken from here when it has the target; otherwise the
+  // stored snapshot body is inflated and parsed (costly for 100k series: ~0.1 s and tens
+  // of MB at every metadata_config.send_interval).
+  ParsedSource parsed_source;
 };
 
 // The store target keys ("<job>/<address>") of the configured targets, as the bridge
@@ -69,9 +82,19 @@ class Feeder {
   size_t num_endpoints() const;
 
  private:
+  struct Slot {
+    std::shared_ptr<const SeriesKey> key;
+    uint64_t seen = 0;  // TargetMemory::seq of the last fetch that had the series
+  };
   struct TargetMemory {
     int64_t last_fetch_ms = -1;
-    std::unordered_set<std::string> series;  // encoded canonical labels of the last fetch
+    uint64_t seq = 0;  // fetches seen
+    // The series of the last fetch, interned: the same SeriesKey every fetch.
+    std::unordered_map<BlobRef, Slot, BlobRefHash> series;
+    std::string scratch;  // the encoded labels of the sample at hand
+    // The slots of the last fetch in its order: a fetch usually lists the same series in
+    // the same order, so sample i is first compared with order[i] (no hashing, no lookup).
+    std::vector<Slot*> order;
   };
   struct MetadataCache {
     int64_t parsed_for_ms = -2;

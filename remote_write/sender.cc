@@ -75,9 +75,145 @@ Status Sender::Check(const config::RemoteWriteConfig& cfg) {
   return Status::OK();
 }
 
+struct Sender::Connection {
+  explicit Connection(bridge::asio::io_context& ioc) : stream(ioc) {}
+  bridge::beast::tcp_stream stream;
+  bridge::beast::flat_buffer buffer;
+};
+
 Sender::Sender(const config::RemoteWriteConfig& cfg, const std::atomic<bool>* stop)
     : cfg_(cfg), stop_(stop), rng_(std::random_device{}()) {
   Split(cfg_.url, &scheme_, &host_, &port_, &target_);
+}
+
+Sender::~Sender() {
+  conn_.reset();  // before ioc_
+}
+
+bool Sender::RunUntil(const bool* done) {
+  ioc_.restart();
+  while (!*done && !stop_->load()) ioc_.run_for(std::chrono::milliseconds(50));
+  if (*done) return true;
+  conn_.reset();  // cancels its operations
+  ioc_.restart();
+  ioc_.poll();  // let the cancelled handlers unwind
+  return false;
+}
+
+bool Sender::AttemptKeepAlive(const bridge::FetchRequest& fr, Status* st, bridge::FetchResponse* resp) {
+  namespace http = bridge::http;
+  using bridge::error_code;
+  http::request<http::string_body> req{http::verb::post, fr.target, 11};
+  req.set(http::field::host, bridge::FormatAuthority(fr.scheme, fr.host, fr.port, true));
+  req.set(http::field::accept, "*/*");
+  for (const auto& [name, value] : fr.headers) {
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      *st = Status::InvalidArgument("value of request header '" + name + "' contains CR, LF or NUL");
+      return true;
+    }
+    req.set(name, value);
+  }
+  req.keep_alive(true);
+  req.body() = fr.body;
+  req.prepare_payload();
+  const std::string authority = bridge::FormatAuthority(fr.scheme, fr.host, fr.port, false);
+  for (int round = 0; round < 2; ++round) {
+    const bool reused = conn_ != nullptr;
+    std::string phase = "write request to";
+    error_code ec;
+    bool done = false;
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(bridge::kMaxResponseHeaderBytes);
+    parser.body_limit(fr.max_body_bytes);
+    auto read = [&] {
+      phase = "read response from";
+      http::async_read(conn_->stream, conn_->buffer, parser, [&](error_code e, size_t) {
+        ec = e;
+        done = true;
+      });
+    };
+    auto write = [&] {
+      phase = "write request to";
+      http::async_write(conn_->stream, req, [&](error_code e, size_t) {
+        if (e) {
+          ec = e;
+          done = true;
+          return;
+        }
+        read();
+      });
+    };
+    if (!conn_) {
+      conn_ = std::make_unique<Connection>(ioc_);
+      phase = "resolve";
+      bridge::tcp::resolver resolver(ioc_);
+      bridge::tcp::resolver::results_type results;
+      bool resolved = false;
+      resolver.async_resolve(fr.host, std::to_string(fr.port), [&](error_code e, bridge::tcp::resolver::results_type r) {
+        ec = e;
+        results = std::move(r);
+        resolved = true;
+      });
+      // The resolver has no deadline of its own: bound it by remote_timeout here.
+      const auto deadline = std::chrono::steady_clock::now() + fr.timeout;
+      ioc_.restart();
+      while (!resolved && !stop_->load() && std::chrono::steady_clock::now() < deadline) {
+        ioc_.run_for(std::chrono::milliseconds(50));
+      }
+      if (!resolved) {
+        resolver.cancel();
+        bool stopped = stop_->load();
+        if (!RunUntil(&resolved)) return false;  // the cancelled resolve completes
+        if (stopped) {
+          conn_.reset();
+          return false;
+        }
+        ec = bridge::beast::error::timeout;
+      }
+      if (!ec) {
+        phase = "connect to";
+        conn_->stream.expires_after(fr.timeout);
+        conn_->stream.async_connect(results, [&](error_code e, const bridge::tcp::endpoint&) {
+          if (e) {
+            ec = e;
+            done = true;
+            return;
+          }
+          write();
+        });
+      } else {
+        done = true;
+      }
+    } else {
+      conn_->stream.expires_after(fr.timeout);
+      write();
+    }
+    if (!RunUntil(&done)) return false;
+    if (!ec) {
+      auto res = parser.release();
+      resp->status = res.result_int();
+      for (const auto& field : res) {
+        resp->headers.emplace_back(AsciiLower(field.name_string()), std::string(field.value()));
+      }
+      resp->content_type = std::string(res[http::field::content_type]);
+      resp->body = std::move(res.body());
+      resp->wire_bytes = resp->body.size();
+      if (!res.keep_alive()) conn_.reset();
+      else conn_->stream.expires_never();
+      *st = Status::OK();
+      return true;
+    }
+    conn_.reset();
+    // A kept-alive connection the receiver closed while idle: try once more on a new one.
+    if (reused && round == 0 && !parser.got_some()) continue;
+    if (ec == bridge::beast::error::timeout) {
+      *st = Status::Unavailable(phase + " " + authority + ": timeout after " + std::to_string(fr.timeout.count()) + "ms");
+    } else {
+      *st = Status::Unavailable(phase + " " + authority + ": " + ec.message());
+    }
+    return true;
+  }
+  return true;  // not reached
 }
 
 bool Sender::Sleep(std::chrono::milliseconds d) {
@@ -100,7 +236,7 @@ bool Sender::Attempt(const std::string& compressed, Protocol protocol, Status* s
   req.body = compressed;
   req.timeout = cfg_.remote_timeout;
   req.max_body_bytes = 1 << 20;  // receivers answer with short bodies
-  req.proxy_url = cfg_.proxy_url;
+  req.proxy_url = bridge::ChooseProxy(cfg_.proxy_url, cfg_.no_proxy, cfg_.proxy_from_environment, scheme_, host_);
   req.tls.ca_file = cfg_.tls_config.ca_file;
   req.tls.cert_file = cfg_.tls_config.cert_file;
   req.tls.key_file = cfg_.tls_config.key_file;
@@ -130,6 +266,8 @@ bool Sender::Attempt(const std::string& compressed, Protocol protocol, Status* s
   req.headers.emplace_back("User-Agent", std::string(bridge::kUserAgent));
   req.headers.emplace_back("Accept-Encoding", "identity");
 
+  if (req.scheme == "http" && req.proxy_url.empty()) return AttemptKeepAlive(req, st, resp);
+  conn_.reset();  // e.g. proxy_from_environment now names a proxy
   bool done = false;
   ioc_.restart();
   bridge::AsyncFetch(ioc_, std::move(req), [&](Status s, bridge::FetchResponse r) {

@@ -13,6 +13,11 @@
 // Retries are unbounded in count (data is never given up on while the receiver may come
 // back) but bounded in rate by the backoff, and stop at once when `stop` becomes true.
 //
+// Connections: for plain http without a proxy, one keep-alive connection is reused from
+// request to request (the receiver may close it; a request that fails on a reused
+// connection before any answer is re-tried once at once on a new one, which is not counted
+// as an attempt). https and proxied requests use one connection each (bridge::AsyncFetch).
+//
 // Thread-safety: one Sender per thread (it owns an io_context that it runs itself).
 #pragma once
 
@@ -20,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -50,6 +56,7 @@ class Sender {
  public:
   // REQUIRES: cfg.url was validated by the config loader. `stop` must outlive the Sender.
   Sender(const config::RemoteWriteConfig& cfg, const std::atomic<bool>* stop);
+  ~Sender();
 
   // Sends `compressed` (snappy of a serialized request of `protocol`). Blocks until it is
   // delivered, dropped, refused with 415 (2.0 only), or stop is set.
@@ -62,6 +69,10 @@ class Sender {
  private:
   // One HTTP attempt; runs the io_context until the response or stop.
   bool Attempt(const std::string& compressed, Protocol protocol, Status* st, bridge::FetchResponse* resp);
+  // The same over the kept-alive connection (plain http, no proxy).
+  bool AttemptKeepAlive(const bridge::FetchRequest& req, Status* st, bridge::FetchResponse* resp);
+  // Runs the io_context until *done or stop; false if stopped (the connection is closed).
+  bool RunUntil(const bool* done);
   // Sleeps `d` unless stop is set first. Returns false if stopped.
   bool Sleep(std::chrono::milliseconds d);
 
@@ -71,6 +82,8 @@ class Sender {
   std::mt19937_64 rng_;
   std::string scheme_, host_, target_;
   uint16_t port_ = 0;
+  struct Connection;
+  std::unique_ptr<Connection> conn_;  // the kept-alive connection, if open
 };
 
 }  // namespace sb::remote_write

@@ -24,6 +24,7 @@ struct Fault {
   std::string retry_after;             // sent as Retry-After when non-empty
   std::chrono::milliseconds delay{0};  // before the answer
   std::string body;
+  bool close = false;  // answer with "Connection: close"
 };
 
 struct ReceivedRequest {
@@ -62,6 +63,8 @@ class FakeReceiver {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
   }
+  // TCP connections accepted so far.
+  uint64_t connections() const { return server_->accepted_connections(); }
   int num_requests() const {
     std::lock_guard<std::mutex> lock(mu_);
     return static_cast<int>(requests_.size());
@@ -125,6 +128,7 @@ class FakeReceiver {
     auto res = bridge::MakeResponse(req.version(), static_cast<bridge::http::status>(f.status), "text/plain",
                                     std::make_shared<const std::string>(f.body));
     if (!f.retry_after.empty()) res.set("Retry-After", f.retry_after);
+    if (f.close) res.set("Connection", "close");
     if (v2_written >= 0) res.set("X-Prometheus-Remote-Write-Samples-Written", std::to_string(v2_written));
     bridge::Pacing p;
     p.delay_before_headers = f.delay;

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <random>
+#include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "tests/remote_write/fake_receiver.h"
@@ -31,6 +33,22 @@ bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds limit 
   }
   return pred();
 }
+
+// Sets an environment variable for the scope of a test, then restores it.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = getenv(name)) old_ = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_) setenv(name_, old_->c_str(), 1); else unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 storage::Labels Series(const std::string& name, std::vector<std::pair<std::string, std::string>> extra = {}) {
   storage::Labels ls = {{"__name__", name}, {"job", "scout"}, {"instance", "up:80"}};
@@ -70,6 +88,7 @@ class FeederTest : public ::testing::Test {
     fo.store = store_.get();
     fo.db_path = dir_.File("bridge.db");
     fo.clock = &clock_;
+    fo.parsed_source = parsed_source_;
     auto f = Feeder::Start(fo, cfg_);
     ASSERT_TRUE(f.ok()) << f.status().ToString();
     feeder_ = std::move(f).value();
@@ -106,6 +125,7 @@ class FeederTest : public ::testing::Test {
   std::unique_ptr<FakeReceiver> receiver_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Feeder> feeder_;
+  ParsedSource parsed_source_;
 };
 
 TEST_F(FeederTest, CounterAndGaugeValuesArriveExactlyAtFetchTimes) {
@@ -386,6 +406,26 @@ TEST_F(FeederTest, MetadataIsSentFromTheStoredSnapshot) {
   EXPECT_EQ(md[0].help, "Known CVEs.");
 }
 
+TEST_F(FeederTest, MetadataComesFromTheParsedSnapshotWhenTheBridgeHasIt) {
+  // The stored body says one thing, the in-memory snapshot another: the snapshot wins (no
+  // inflating and re-parsing of the stored body).
+  auto data = std::make_shared<expo::Exposition>();
+  data->families.push_back({"scout_cves", expo::MetricType::kCounter, "From memory.", "", {}});
+  parsed_source_ = [data](const std::string& key) -> std::shared_ptr<const expo::Exposition> {
+    return key == kTarget ? data : nullptr;
+  };
+  StartAll();
+  Fetch(kT0, {{Series("scout_cves"), 1}}, "# HELP scout_cves Known CVEs.\n# TYPE scout_cves gauge\nscout_cves 1\n");
+  clock_.Advance(std::chrono::minutes(2));
+  ASSERT_TRUE(WaitFor([&] {
+    feeder_->Poke();
+    return !receiver_->metadata().empty();
+  }));
+  auto md = receiver_->metadata();
+  EXPECT_EQ(md[0].type, expo::MetricType::kCounter);
+  EXPECT_EQ(md[0].help, "From memory.");
+}
+
 TEST_F(FeederTest, RemoteWrite2RoundTripsWithSymbolsAndMetadata) {
   StartAll({}, "    protobuf_message: io.prometheus.write.v2.Request\n");
   Fetch(kT0, {{Series("scout_cves", {{"severity", "high"}}), 3}},
@@ -421,6 +461,120 @@ TEST_F(FeederTest, RemoteWrite2FallsBackTo1On415) {
   EXPECT_EQ(Got(Series("a")).size(), 2u);
   EXPECT_NE(Metrics().find("protocol_fallbacks_total{remote_name=\"fake\",url=\"" + receiver_->url() + "\"} 1"),
             std::string::npos);
+}
+
+TEST_F(FeederTest, SampleAgeLimitDropsOlderSamplesAndCountsThem) {
+  StartAll({}, "", "", "      min_backoff: 10ms\n      max_backoff: 40ms\n      sample_age_limit: 5m\n");
+  StopFeeder();
+  Fetch(kT0, {{Series("a"), 1}});
+  clock_.Advance(std::chrono::minutes(10));
+  Fetch(clock_.NowMs(), {{Series("a"), 2}});
+  StartFeeder();
+  ASSERT_TRUE(Idle());
+  auto a = Got(Series("a"));
+  ASSERT_FALSE(a.empty());
+  for (const auto& s : a) EXPECT_GE(s.timestamp_ms, clock_.NowMs() - 5 * 60000);  // nothing older
+  EXPECT_EQ(a.back().timestamp_ms, clock_.NowMs());
+  EXPECT_EQ(a.back().value, 2);
+  // The first fetch and the re-sends older than 5 minutes were dropped and counted.
+  EXPECT_EQ(Metrics().find("dropped_samples_total{remote_name=\"fake\",url=\"" + receiver_->url() + "\"} 0"),
+            std::string::npos) << Metrics();
+}
+
+TEST_F(FeederTest, TinyCapacityStillDeliversEverySampleInOrder) {
+  // capacity 3 < max_samples_per_send: each shard queue holds one batch at a time.
+  StartAll({}, "", "", "      capacity: 3\n      max_samples_per_send: 7\n      min_backoff: 10ms\n"
+                       "      max_backoff: 40ms\n");
+  constexpr int kSeries = 200, kFetches = 3;
+  for (int f = 0; f < kFetches; ++f) {
+    std::vector<std::pair<storage::Labels, double>> batch;
+    for (int i = 0; i < kSeries; ++i) batch.push_back({Series("s", {{"i", std::to_string(i)}}), f * 1000.0 + i});
+    Fetch(kT0 + f * 1000, batch);
+  }
+  ASSERT_TRUE(Idle());
+  auto all = receiver_->accepted();
+  ASSERT_EQ(all.size(), static_cast<size_t>(kSeries));
+  for (const auto& [name, samples] : all) {
+    ASSERT_EQ(samples.size(), static_cast<size_t>(kFetches)) << name;
+    for (size_t i = 1; i < samples.size(); ++i) EXPECT_LT(samples[i - 1].timestamp_ms, samples[i].timestamp_ms) << name;
+  }
+  for (const auto& r : receiver_->requests()) {
+    size_t n = 0;
+    for (const auto& s : r.decoded.series) n += s.samples.size();
+    EXPECT_LE(n, 7u);
+  }
+}
+
+TEST_F(FeederTest, PartialBatchGoesOutWithoutWaitingForBatchSendDeadline) {
+  // One sample, far below max_samples_per_send, and a deadline of an hour: it is sent at
+  // once (the clock never moves).
+  StartAll({}, "", "", "      batch_send_deadline: 1h\n      min_backoff: 10ms\n      max_backoff: 40ms\n");
+  Fetch(kT0, {{Series("a"), 1}});
+  ASSERT_TRUE(Idle());
+  EXPECT_EQ(clock_.NowMs(), kT0);
+  EXPECT_EQ(Got(Series("a")).size(), 1u);
+}
+
+TEST_F(FeederTest, NoProxyBypassesProxyUrlForTheReceiver) {
+  // The proxy does not exist: delivery works only if no_proxy is applied.
+  StartAll({}, "    proxy_url: http://127.0.0.1:1\n    no_proxy: 127.0.0.1\n");
+  Fetch(kT0, {{Series("a"), 1}});
+  ASSERT_TRUE(Idle());
+  EXPECT_EQ(Got(Series("a")).size(), 1u);
+}
+
+TEST_F(FeederTest, ProxyFromEnvironmentHonoursNoProxy) {
+  ScopedEnv http_proxy("HTTP_PROXY", "http://127.0.0.1:1");
+  ScopedEnv no_proxy("NO_PROXY", "example.org,127.0.0.1");
+  StartAll({}, "    proxy_from_environment: true\n");
+  Fetch(kT0, {{Series("a"), 1}});
+  ASSERT_TRUE(Idle());
+  EXPECT_EQ(Got(Series("a")).size(), 1u);
+}
+
+TEST_F(FeederTest, ProxyFromEnvironmentSendsThroughTheProxy) {
+  // HTTP_PROXY names a port where nothing listens and the receiver is not in NO_PROXY:
+  // the attempts fail (so the proxy is used) and nothing arrives.
+  ScopedEnv http_proxy("HTTP_PROXY", "http://127.0.0.1:1");
+  ScopedEnv no_proxy("NO_PROXY", "example.org");
+  StartAll({}, "    proxy_from_environment: true\n");
+  Fetch(kT0, {{Series("a"), 1}});
+  const std::string prefix = "scout_bridge_remote_storage_sent_requests_total{remote_name=\"fake\",url=\"" +
+                             receiver_->url() + "\"} ";
+  auto attempts = [&] {
+    std::string m = Metrics();
+    size_t at = m.find(prefix);
+    return at == std::string::npos ? 0 : std::atoi(m.c_str() + at + prefix.size());
+  };
+  ASSERT_TRUE(WaitFor([&] { return attempts() >= 2; })) << Metrics();  // failed, retried
+  EXPECT_EQ(receiver_->num_requests(), 0);
+  EXPECT_TRUE(Got(Series("a")).empty());
+}
+
+TEST_F(FeederTest, RequestsReuseOneKeptAliveConnection) {
+  StartAll({}, "", "", "      max_samples_per_send: 1\n      max_shards: 1\n      min_backoff: 10ms\n"
+                       "      max_backoff: 40ms\n");
+  Fetch(kT0, {{Series("a"), 1}, {Series("b"), 2}, {Series("c"), 3}});
+  Fetch(kT0 + 1000, {{Series("a"), 4}, {Series("b"), 5}, {Series("c"), 6}});
+  ASSERT_TRUE(Idle());
+  EXPECT_EQ(receiver_->num_requests(), 6);
+  EXPECT_EQ(receiver_->connections(), 1u);
+}
+
+TEST_F(FeederTest, ReceiverClosingTheConnectionIsNotAFailure) {
+  // Every answer says "Connection: close": each request opens a new connection, and no
+  // attempt fails for it.
+  StartAll([](int, const ReceivedRequest&) {
+    Fault f;
+    f.close = true;
+    return f;
+  }, "", "", "      max_samples_per_send: 1\n      max_shards: 1\n      min_backoff: 10ms\n      max_backoff: 40ms\n");
+  Fetch(kT0, {{Series("a"), 1}, {Series("b"), 2}});
+  ASSERT_TRUE(Idle());
+  EXPECT_EQ(receiver_->num_requests(), 2);
+  EXPECT_EQ(receiver_->connections(), 2u);
+  EXPECT_NE(Metrics().find("scout_bridge_remote_storage_samples_total{remote_name=\"fake\",url=\"" + receiver_->url() +
+                           "\"} 2"), std::string::npos) << Metrics();
 }
 
 }  // namespace
