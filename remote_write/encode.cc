@@ -83,13 +83,10 @@ size_t SampleSize(const storage::Sample& s) {
 
 std::shared_ptr<const PreparedSeries> PrepareSeries(const storage::Labels& labels) {
   auto p = std::make_shared<PreparedSeries>();
-  size_t total = 0;
-  for (const auto& l : labels) {
-    size_t inner = (l.name.empty() ? 0 : 1 + VarintSize(l.name.size()) + l.name.size()) +
-                   (l.value.empty() ? 0 : 1 + VarintSize(l.value.size()) + l.value.size());
-    total += 1 + VarintSize(inner) + inner;
-  }
-  p->pb_labels.reserve(total);
+  // Serialized by libprotobuf from the .proto's TimeSeries, once per series (not on the hot
+  // path): a TimeSeries holding only labels is exactly its `repeated Label labels = 1`
+  // fields, which EncodeBatchV1 then copies into every request for this series.
+  prometheus::TimeSeries ts;
   // The shard hash: FNV-1a over name, 0xff, value, 0xff, ... (stable across restarts).
   uint64_t h = 1469598103934665603ULL;
   auto mix = [&](const std::string& s) {
@@ -97,23 +94,13 @@ std::shared_ptr<const PreparedSeries> PrepareSeries(const storage::Labels& label
     h = (h ^ 0xff) * 1099511628211ULL;
   };
   for (const auto& l : labels) {
-    size_t inner = (l.name.empty() ? 0 : 1 + VarintSize(l.name.size()) + l.name.size()) +
-                   (l.value.empty() ? 0 : 1 + VarintSize(l.value.size()) + l.value.size());
-    p->pb_labels += '\x0a';  // TimeSeries.labels, length-delimited
-    AppendVarint(&p->pb_labels, inner);
-    if (!l.name.empty()) {
-      p->pb_labels += '\x0a';  // Label.name
-      AppendVarint(&p->pb_labels, l.name.size());
-      p->pb_labels += l.name;
-    }
-    if (!l.value.empty()) {
-      p->pb_labels += '\x12';  // Label.value
-      AppendVarint(&p->pb_labels, l.value.size());
-      p->pb_labels += l.value;
-    }
+    auto* pl = ts.add_labels();
+    pl->set_name(l.name);
+    pl->set_value(l.value);
     mix(l.name);
     mix(l.value);
   }
+  ts.SerializeToString(&p->pb_labels);
   p->shard_hash = h;
   return p;
 }
