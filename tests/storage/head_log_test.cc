@@ -10,6 +10,7 @@
 
 #include "storage/head_log.h"
 #include "storage/store.h"
+#include "tests/storage/store_testing.h"
 #include "tests/storage/xor_chunk_data.h"
 #include "tests/testing/testing.h"
 
@@ -100,19 +101,6 @@ TEST(HeadLogFormatTest, DamageIsACorruptionErrorWithAPosition) {
   EXPECT_THAT(s.message(), HasSubstr("truncated value at byte 0"));
 }
 
-StoreOptions Options(const testing::TempDir& dir) {
-  StoreOptions o;
-  o.path = dir.File("store.db");
-  o.synchronous = "OFF";
-  return o;
-}
-
-std::unique_ptr<Store> OpenOrDie(const StoreOptions& o) {
-  Result<std::unique_ptr<Store>> r = Store::Open(o);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return r.ok() ? std::move(r).value() : nullptr;
-}
-
 SeriesSample S(const std::string& name, double v) {
   return SeriesSample{{{"__name__", name}, {"org", "acme"}}, v};
 }
@@ -134,18 +122,6 @@ std::vector<std::tuple<std::string, int64_t, uint64_t>> Everything(Store* store)
   return out;
 }
 
-int64_t RawCount(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
-  int64_t n = -1;
-  if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return n;
-}
-
 // Fetches f = 0..n-1 of two series, "a" = f and "b" = f/4 (repeats), "b" vanishing at
 // fetch 7 (a stale marker) and coming back at 9.
 void AppendFetches(Store* store, int from, int to) {
@@ -158,25 +134,25 @@ void AppendFetches(Store* store, int from, int to) {
 
 TEST(HeadLogStoreTest, AFetchIsOneHeadLogRowAndChunkRowsWaitForFlush) {
   testing::TempDir dir;
-  StoreOptions o = Options(dir);
+  StoreOptions o = TestStoreOptions(dir);
   auto store = OpenOrDie(o);
   AppendFetches(store.get(), 0, 5);
   EXPECT_EQ(store->PendingFetches(), 5u);
-  EXPECT_EQ(RawCount(o.path, "SELECT count(*) FROM head_log"), 5);
-  EXPECT_EQ(RawCount(o.path, "SELECT count(*) FROM chunks"), 0);
+  EXPECT_EQ(RawScalar(o.path, "SELECT count(*) FROM head_log"), 5);
+  EXPECT_EQ(RawScalar(o.path, "SELECT count(*) FROM chunks"), 0);
   const auto before = Everything(store.get());
   ASSERT_EQ(before.size(), 10u);  // read from memory: nothing is in a chunk row yet
   ASSERT_OK(store->Flush());
   EXPECT_EQ(store->PendingFetches(), 0u);
-  EXPECT_EQ(RawCount(o.path, "SELECT count(*) FROM head_log"), 0);
-  EXPECT_EQ(RawCount(o.path, "SELECT count(*) FROM chunks"), 2);
-  EXPECT_EQ(RawCount(o.path, "SELECT sum(num_samples) FROM chunks"), 10);
+  EXPECT_EQ(RawScalar(o.path, "SELECT count(*) FROM head_log"), 0);
+  EXPECT_EQ(RawScalar(o.path, "SELECT count(*) FROM chunks"), 2);
+  EXPECT_EQ(RawScalar(o.path, "SELECT sum(num_samples) FROM chunks"), 10);
   EXPECT_EQ(Everything(store.get()), before);
 }
 
 TEST(HeadLogStoreTest, OpenReplaysWhatWasNeverFlushed) {
   testing::TempDir dir;
-  StoreOptions o = Options(dir);
+  StoreOptions o = TestStoreOptions(dir);
   o.flush_on_close = false;  // as after a kill -9
   o.chunk_max_samples = 3;   // chunks are closed while their samples are only logged
   std::vector<std::tuple<std::string, int64_t, uint64_t>> want;
@@ -205,8 +181,8 @@ TEST(HeadLogStoreTest, OpenReplaysWhatWasNeverFlushed) {
     ASSERT_EQ(all.size(), want.size() + 4);
     EXPECT_TRUE(std::equal(want.begin(), want.begin() + 12, all.begin()));  // "a" first
     // Every chunk row is whole: 3 samples at most, and they add up.
-    EXPECT_EQ(RawCount(o.path, "SELECT max(num_samples) FROM chunks"), 3);
-    EXPECT_EQ(RawCount(o.path, "SELECT sum(num_samples) FROM chunks"),
+    EXPECT_EQ(RawScalar(o.path, "SELECT max(num_samples) FROM chunks"), 3);
+    EXPECT_EQ(RawScalar(o.path, "SELECT sum(num_samples) FROM chunks"),
               static_cast<int64_t>(all.size()));
   }
 }
@@ -214,7 +190,7 @@ TEST(HeadLogStoreTest, OpenReplaysWhatWasNeverFlushed) {
 TEST(HeadLogStoreTest, ReplayOfManySeriesLoadsTheirOpenChunksInOnePass) {
   // Past 4096 series the open chunks are preloaded by one scan of the chunk rows.
   testing::TempDir dir;
-  StoreOptions o = Options(dir);
+  StoreOptions o = TestStoreOptions(dir);
   o.flush_on_close = false;
   o.chunk_max_samples = 4;
   constexpr int kSeries = 5000;
@@ -249,14 +225,14 @@ TEST(HeadLogStoreTest, ReplayOfManySeriesLoadsTheirOpenChunksInOnePass) {
   // And the replayed open chunks go on: a flush writes them whole.
   ASSERT_OK(store->AppendFetch("t", kStartMs + 6 * kHourMs, fetch(6), ""));
   ASSERT_OK(store->Flush());
-  EXPECT_EQ(RawCount(o.path, "SELECT sum(num_samples) FROM chunks"), 7 * kSeries);
+  EXPECT_EQ(RawScalar(o.path, "SELECT sum(num_samples) FROM chunks"), 7 * kSeries);
   // [0..3] and [4, 5, 6]: the replay went on in the last row's chunk.
-  EXPECT_EQ(RawCount(o.path, "SELECT count(*) FROM chunks"), 2 * kSeries);
+  EXPECT_EQ(RawScalar(o.path, "SELECT count(*) FROM chunks"), 2 * kSeries);
 }
 
 TEST(HeadLogStoreTest, ADamagedHeadLogRowIsAClearErrorAtOpen) {
   testing::TempDir dir;
-  StoreOptions o = Options(dir);
+  StoreOptions o = TestStoreOptions(dir);
   o.flush_on_close = false;
   {
     auto store = OpenOrDie(o);
@@ -277,7 +253,7 @@ TEST(HeadLogStoreTest, ADamagedHeadLogRowIsAClearErrorAtOpen) {
 
 TEST(HeadLogStoreTest, AnImportOverUnflushedSamplesKeepsThem) {
   testing::TempDir dir;
-  StoreOptions o = Options(dir);
+  StoreOptions o = TestStoreOptions(dir);
   o.flush_on_close = false;
   o.chunk_max_samples = 3;
   {
@@ -301,7 +277,7 @@ TEST(HeadLogStoreTest, AnImportOverUnflushedSamplesKeepsThem) {
 
 TEST(HeadLogStoreTest, ReadersSeeEveryAcknowledgedFetchWhileFlushesRun) {
   testing::TempDir dir;
-  StoreOptions o = Options(dir);
+  StoreOptions o = TestStoreOptions(dir);
   o.head_log_max_fetches = 3;
   o.chunk_max_samples = 5;
   auto store = OpenOrDie(o);
@@ -338,7 +314,7 @@ TEST(HeadLogStoreTest, ReadersSeeEveryAcknowledgedFetchWhileFlushesRun) {
 
 TEST(HeadLogStoreTest, AVersion1StoreIsMigrated) {
   testing::TempDir dir;
-  StoreOptions o = Options(dir);
+  StoreOptions o = TestStoreOptions(dir);
   {
     auto store = OpenOrDie(o);
     AppendFetches(store.get(), 0, 2);
@@ -351,7 +327,7 @@ TEST(HeadLogStoreTest, AVersion1StoreIsMigrated) {
             SQLITE_OK);
   sqlite3_close(db);
   auto store = OpenOrDie(o);
-  EXPECT_EQ(RawCount(o.path, "PRAGMA user_version"), 2);
+  EXPECT_EQ(RawScalar(o.path, "PRAGMA user_version"), 2);
   EXPECT_EQ(Everything(store.get()).size(), 4u);
   AppendFetches(store.get(), 2, 3);
   EXPECT_EQ(store->PendingFetches(), 1u);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/storage/store_testing.h"
 #include "tests/testing/testing.h"
 
 namespace sb::storage {
@@ -13,19 +14,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-StoreOptions Options(const testing::TempDir& dir) {
-  StoreOptions o;
-  o.path = dir.File("store.db");
-  o.synchronous = "OFF";
-  return o;
-}
-
-std::unique_ptr<Store> OpenOrDie(const StoreOptions& o) {
-  Result<std::unique_ptr<Store>> r = Store::Open(o);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return r.ok() ? std::move(r).value() : nullptr;
-}
 
 constexpr const char* kFile =
     "# HELP scout_vulns Vulnerabilities.\n"
@@ -100,7 +88,7 @@ TEST(ImportParseTest, TooManySamplesIsRefused) {
 
 TEST(ImportTest, ImportingTheSameFileTwiceAddsNothing) {
   testing::TempDir dir;
-  auto store = OpenOrDie(Options(dir));
+  auto store = OpenOrDie(TestStoreOptions(dir));
   Result<ImportStats> first = ImportOpenMetrics(*store, kFile);
   ASSERT_OK(first);
   EXPECT_EQ(first->series_created, 3);
@@ -120,7 +108,7 @@ TEST(ImportTest, ImportingTheSameFileTwiceAddsNothing) {
 
 TEST(ImportTest, BadInputWritesNothing) {
   testing::TempDir dir;
-  auto store = OpenOrDie(Options(dir));
+  auto store = OpenOrDie(TestStoreOptions(dir));
   // The error is on the last line: nothing before it may be written either.
   Result<ImportStats> r = ImportOpenMetrics(*store, "a 1 1\nb 1 1\nc 1\n# EOF\n");
   ASSERT_FALSE(r.ok());
@@ -133,7 +121,7 @@ TEST(ImportTest, BadInputWritesNothing) {
 
 TEST(ImportTest, NanValueIsStoredAsNan) {
   testing::TempDir dir;
-  auto store = OpenOrDie(Options(dir));
+  auto store = OpenOrDie(TestStoreOptions(dir));
   // OpenMetrics text cannot carry a NaN payload: "NaN" parses to the canonical quiet NaN,
   // and that is what is stored.
   ASSERT_OK(ImportOpenMetrics(*store, "a NaN 1\n# EOF\n"));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "storage/store.h"
+#include "tests/storage/store_testing.h"
 #include "tests/storage/xor_chunk_data.h"
 #include "tests/testing/testing.h"
 
@@ -17,19 +18,6 @@ namespace {
 using ::testing::HasSubstr;
 using testdata::kHourMs;
 using testdata::kStartMs;
-
-StoreOptions Options(const testing::TempDir& dir) {
-  StoreOptions o;
-  o.path = dir.File("store.db");
-  o.synchronous = "OFF";
-  return o;
-}
-
-std::unique_ptr<Store> OpenOrDie(const StoreOptions& o) {
-  Result<std::unique_ptr<Store>> r = Store::Open(o);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return r.ok() ? std::move(r).value() : nullptr;
-}
 
 Labels L(std::string name, Labels extra = {}) {
   extra.push_back({"__name__", std::move(name)});
@@ -58,21 +46,9 @@ std::vector<Sample> Hourly(int n, double v0, int64_t start = kStartMs) {
   return out;
 }
 
-int64_t RawCount(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
-  int64_t n = -1;
-  if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return n;
-}
-
 TEST(StoreImportTest, CreatesSeriesAndReadsBackAfterReopen) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   {
     auto store = OpenOrDie(o);
     Result<ImportStats> stats = store->AppendSamples(
@@ -100,15 +76,15 @@ TEST(StoreImportTest, CreatesSeriesAndReadsBackAfterReopen) {
 
 TEST(StoreImportTest, ImportingTheSameBatchTwiceAddsNothing) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   const std::vector<SeriesSamples> batch = {{L("x", {{"i", "1"}}), Hourly(50, 1)},
                                             {L("x", {{"i", "2"}}), Hourly(20, 7)}};
   {
     auto store = OpenOrDie(o);
     ASSERT_OK(store->AppendSamples(batch));
   }
-  const int64_t chunk_rows = RawCount(o.path, "SELECT COUNT(*) FROM chunks");
-  const int64_t samples = RawCount(o.path, "SELECT SUM(num_samples) FROM chunks");
+  const int64_t chunk_rows = RawScalar(o.path, "SELECT COUNT(*) FROM chunks");
+  const int64_t samples = RawScalar(o.path, "SELECT SUM(num_samples) FROM chunks");
   auto store = OpenOrDie(o);  // also after a restart: the heads are reloaded from disk
   Result<ImportStats> again = store->AppendSamples(batch);
   ASSERT_OK(again);
@@ -116,15 +92,15 @@ TEST(StoreImportTest, ImportingTheSameBatchTwiceAddsNothing) {
   EXPECT_EQ(again->series_created, 0);
   EXPECT_EQ(again->samples_added, 0);
   EXPECT_EQ(again->samples_skipped, 70);
-  EXPECT_EQ(RawCount(o.path, "SELECT COUNT(*) FROM chunks"), chunk_rows);
-  EXPECT_EQ(RawCount(o.path, "SELECT SUM(num_samples) FROM chunks"), samples);
+  EXPECT_EQ(RawScalar(o.path, "SELECT COUNT(*) FROM chunks"), chunk_rows);
+  EXPECT_EQ(RawScalar(o.path, "SELECT SUM(num_samples) FROM chunks"), samples);
   EXPECT_EQ(samples, 70);
-  EXPECT_EQ(RawCount(o.path, "SELECT COUNT(*) FROM series"), 2);
+  EXPECT_EQ(RawScalar(o.path, "SELECT COUNT(*) FROM series"), 2);
 }
 
 TEST(StoreImportTest, OverlappingBatchAppendsOnlyTheNewerSamples) {
   testing::TempDir dir;
-  auto store = OpenOrDie(Options(dir));
+  auto store = OpenOrDie(TestStoreOptions(dir));
   ASSERT_OK(store->AppendSamples({{L("x"), Hourly(10, 0)}}));
   // Samples 5..14: 5..9 are at or before the last stored time, 10..14 are new.
   Result<ImportStats> stats = store->AppendSamples({{L("x"), Hourly(10, 500, kStartMs + 5 * kHourMs)}});
@@ -139,7 +115,7 @@ TEST(StoreImportTest, OverlappingBatchAppendsOnlyTheNewerSamples) {
 
 TEST(StoreImportTest, OutOfOrderSamplesAreRefusedAndNothingIsWritten) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   auto store = OpenOrDie(o);
   std::vector<Sample> bad = Hourly(5, 0);
   bad[3].timestamp_ms = bad[2].timestamp_ms;  // equal is not increasing either
@@ -149,14 +125,14 @@ TEST(StoreImportTest, OutOfOrderSamplesAreRefusedAndNothingIsWritten) {
   EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("bad{k=\"v\"}"));
   EXPECT_THAT(r.status().message(), HasSubstr(std::to_string(bad[2].timestamp_ms)));
-  EXPECT_EQ(RawCount(o.path, "SELECT COUNT(*) FROM series"), 0);
-  EXPECT_EQ(RawCount(o.path, "SELECT COUNT(*) FROM chunks"), 0);
+  EXPECT_EQ(RawScalar(o.path, "SELECT COUNT(*) FROM series"), 0);
+  EXPECT_EQ(RawScalar(o.path, "SELECT COUNT(*) FROM chunks"), 0);
   EXPECT_TRUE(store->LabelNames().empty());
 }
 
 TEST(StoreImportTest, BadLabelsAndRepeatedSeriesAreRefused) {
   testing::TempDir dir;
-  auto store = OpenOrDie(Options(dir));
+  auto store = OpenOrDie(TestStoreOptions(dir));
   Result<ImportStats> r = store->AppendSamples({{{{"job", "a"}}, Hourly(2, 0)}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
@@ -169,7 +145,7 @@ TEST(StoreImportTest, BadLabelsAndRepeatedSeriesAreRefused) {
 
 TEST(StoreImportTest, StaleMarkersAndNanPayloadsRoundTripBitForBit) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   const std::vector<uint64_t> bits = {
       Bits(1.5), kStaleMarkerBits, 0x7ff8000000000001ULL, 0xfff8000000000abcULL,
       Bits(std::numeric_limits<double>::infinity()), Bits(-0.0), kStaleMarkerBits,
@@ -191,16 +167,16 @@ TEST(StoreImportTest, StaleMarkersAndNanPayloadsRoundTripBitForBit) {
 
 TEST(StoreImportTest, LongSeriesAreCutIntoChunksAndReadInOrder) {
   testing::TempDir dir;
-  StoreOptions o = Options(dir);
+  StoreOptions o = TestStoreOptions(dir);
   o.chunk_max_samples = 100;
   auto store = OpenOrDie(o);
   ASSERT_OK(store->AppendSamples({{L("x"), Hourly(250, 0)}}));
-  EXPECT_EQ(RawCount(o.path, "SELECT COUNT(*) FROM chunks"), 3);
+  EXPECT_EQ(RawScalar(o.path, "SELECT COUNT(*) FROM chunks"), 3);
   // The open (last) chunk keeps growing on the next import.
   ASSERT_OK(store->AppendSamples({{L("x"), Hourly(30, 250, kStartMs + 250 * kHourMs)}}));
-  EXPECT_EQ(RawCount(o.path, "SELECT COUNT(*) FROM chunks"), 3);
-  EXPECT_EQ(RawCount(o.path, "SELECT MAX(num_samples) FROM chunks"), 100);
-  EXPECT_EQ(RawCount(o.path, "SELECT MIN(num_samples) FROM chunks"), 80);
+  EXPECT_EQ(RawScalar(o.path, "SELECT COUNT(*) FROM chunks"), 3);
+  EXPECT_EQ(RawScalar(o.path, "SELECT MAX(num_samples) FROM chunks"), 100);
+  EXPECT_EQ(RawScalar(o.path, "SELECT MIN(num_samples) FROM chunks"), 80);
   std::vector<Sample> got = Read(store.get(), {{"__name__", "x"}});
   ASSERT_EQ(got.size(), 280u);
   for (int i = 0; i < 280; ++i) {
@@ -219,7 +195,7 @@ TEST(StoreImportTest, LongSeriesAreCutIntoChunksAndReadInOrder) {
 
 TEST(StoreImportTest, ThreeOrgsOfScoutLikeSeriesImportInOneCall) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   std::vector<SeriesSamples> batch;
   for (int org = 0; org < 3; ++org) {
     for (int s = 0; s < 250; ++s) {
@@ -233,7 +209,7 @@ TEST(StoreImportTest, ThreeOrgsOfScoutLikeSeriesImportInOneCall) {
   ASSERT_OK(stats);
   EXPECT_EQ(stats->series_created, 750);
   EXPECT_EQ(stats->samples_added, 750 * 720);
-  EXPECT_EQ(RawCount(o.path, "SELECT SUM(num_samples) FROM chunks"), 750 * 720);
+  EXPECT_EQ(RawScalar(o.path, "SELECT SUM(num_samples) FROM chunks"), 750 * 720);
   std::vector<Sample> got = Read(store.get(), {{"org", "org2"}, {"image", "img7"}});
   std::vector<Sample> want = testdata::ScoutLike(2007, 720);
   ASSERT_EQ(got.size(), want.size());

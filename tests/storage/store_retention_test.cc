@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "storage/store.h"
+#include "tests/storage/store_testing.h"
 #include "tests/storage/xor_chunk_data.h"
 #include "tests/testing/testing.h"
 
@@ -25,12 +26,6 @@ StoreOptions Options(const testing::TempDir& dir) {
   o.chunk_max_samples = 24;  // one chunk per day of hourly samples
   o.retention_time = hours(24 * 5);
   return o;
-}
-
-std::unique_ptr<Store> OpenOrDie(const StoreOptions& o) {
-  Result<std::unique_ptr<Store>> r = Store::Open(o);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return r.ok() ? std::move(r).value() : nullptr;
 }
 
 Labels L(std::string name) { return {{"__name__", std::move(name)}}; }

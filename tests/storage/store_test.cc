@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "storage/series.h"
+#include "tests/storage/store_testing.h"
 #include "tests/storage/xor_chunk_data.h"
 #include "tests/testing/testing.h"
 
@@ -29,19 +30,6 @@ using testdata::kStartMs;
 SeriesSample S(std::string name, Labels extra, double v) {
   extra.push_back({"__name__", std::move(name)});
   return SeriesSample{std::move(extra), v};
-}
-
-StoreOptions Options(const testing::TempDir& dir) {
-  StoreOptions o;
-  o.path = dir.File("store.db");
-  o.synchronous = "OFF";  // durability is not under test here; keeps the tests fast
-  return o;
-}
-
-std::unique_ptr<Store> OpenOrDie(const StoreOptions& o) {
-  Result<std::unique_ptr<Store>> r = Store::Open(o);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return r.ok() ? std::move(r).value() : nullptr;
 }
 
 Matcher M(Matcher::Type t, std::string n, std::string v) {
@@ -60,16 +48,6 @@ std::vector<Sample> AllSamples(Store* store, const Labels& labels) {
 }
 
 uint64_t Bits(double v) { uint64_t b; std::memcpy(&b, &v, 8); return b; }
-
-void RawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
-  sqlite3_free(err);
-  sqlite3_close(db);
-}
 
 // Flips the low bit of byte `offset` of every chunk blob, through raw SQLite.
 void FlipChunkByte(const std::string& path, size_t offset) {
@@ -101,20 +79,12 @@ void FlipChunkByte(const std::string& path, size_t offset) {
 }
 
 int64_t RawCount(const std::string& path, const std::string& table) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, ("SELECT COUNT(*) FROM " + table).c_str(), -1, &st, nullptr);
-  int64_t n = -1;
-  if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return n;
+  return RawScalar(path, "SELECT COUNT(*) FROM " + table);
 }
 
 TEST(StoreTest, AppendThenReopenReadsEverything) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   {
     auto store = OpenOrDie(o);
     for (int i = 0; i < 5; ++i) {
@@ -152,7 +122,7 @@ TEST(StoreTest, AppendThenReopenReadsEverything) {
 
 TEST(StoreTest, StaleMarkerForVanishedSeries) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   {
     auto store = OpenOrDie(o);
     ASSERT_OK(store->AppendFetch("t", kStartMs, {S("a", {}, 1), S("b", {}, 2)}, ""));
@@ -175,7 +145,7 @@ TEST(StoreTest, StaleMarkerForVanishedSeries) {
 
 TEST(StoreTest, SpecialFloatsRoundTripBitForBit) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   const std::vector<uint64_t> bits = {
       0x7ff8000000000001ULL, 0xfff8000000000abcULL, kStaleMarkerBits,
       Bits(std::numeric_limits<double>::infinity()),
@@ -196,7 +166,7 @@ TEST(StoreTest, SpecialFloatsRoundTripBitForBit) {
 
 TEST(StoreTest, DuplicateLabelNamesAreRefusedAndNothingIsWritten) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   auto store = OpenOrDie(o);
   ASSERT_OK(store->AppendFetch("t", kStartMs, {S("a", {}, 1)}, "first"));
   const Status dup = store->AppendFetch(
@@ -224,7 +194,7 @@ TEST(StoreTest, DuplicateLabelNamesAreRefusedAndNothingIsWritten) {
 
 TEST(StoreTest, OutOfOrderFetchIsRefused) {
   testing::TempDir dir;
-  auto store = OpenOrDie(Options(dir));
+  auto store = OpenOrDie(TestStoreOptions(dir));
   ASSERT_OK(store->AppendFetch("t", kStartMs, {S("a", {}, 1)}, ""));
   Status same = store->AppendFetch("t", kStartMs, {S("a", {}, 2)}, "");
   EXPECT_EQ(same.code(), Status::Code::kInvalidArgument);
@@ -239,7 +209,7 @@ TEST(StoreTest, OutOfOrderFetchIsRefused) {
 
 TEST(StoreTest, SelectWithAllMatcherTypes) {
   testing::TempDir dir;
-  auto store = OpenOrDie(Options(dir));
+  auto store = OpenOrDie(TestStoreOptions(dir));
   ASSERT_OK(store->AppendFetch("t", kStartMs,
                                {S("vulns", {{"sev", "high"}, {"img", "nginx"}}, 1),
                                 S("vulns", {{"sev", "low"}, {"img", "nginx"}}, 2),
@@ -278,7 +248,7 @@ TEST(StoreTest, SelectWithAllMatcherTypes) {
 
 TEST(StoreTest, LabelNamesAndValues) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   {
     auto store = OpenOrDie(o);
     ASSERT_OK(store->AppendFetch(
@@ -294,7 +264,7 @@ TEST(StoreTest, LabelNamesAndValues) {
 
 TEST(StoreTest, LatestSnapshotPerTarget) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   const std::string big(10000, 'x');  // compressible: stored gzip'd
   {
     auto store = OpenOrDie(o);
@@ -317,7 +287,7 @@ TEST(StoreTest, LatestSnapshotPerTarget) {
 
 TEST(StoreTest, CorruptedChunkIsAClearError) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   {
     auto store = OpenOrDie(o);
     for (int i = 0; i < 3; ++i) {
@@ -342,7 +312,7 @@ TEST(StoreTest, CorruptedChunkIsAClearError) {
 
 TEST(StoreTest, NewerSchemaVersionIsRefused) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   { auto store = OpenOrDie(o); }
   RawExec(o.path, "PRAGMA user_version = 7");
   Result<std::unique_ptr<Store>> r = Store::Open(o);
@@ -352,7 +322,7 @@ TEST(StoreTest, NewerSchemaVersionIsRefused) {
 
 TEST(StoreTest, ChunksAreCutAndStillReadInOrder) {
   testing::TempDir dir;
-  StoreOptions o = Options(dir);
+  StoreOptions o = TestStoreOptions(dir);
   o.chunk_max_samples = 7;
   o.chunk_max_span = std::chrono::hours(100);
   std::vector<Sample> want;
@@ -386,10 +356,10 @@ TEST(StoreTest, ChunksAreCutAndStillReadInOrder) {
 
 TEST(StoreTest, BadOptionsAreRefused) {
   testing::TempDir dir;
-  StoreOptions o = Options(dir);
+  StoreOptions o = TestStoreOptions(dir);
   o.synchronous = "SOMETIMES";
   EXPECT_THAT(Store::Open(o).status().message(), HasSubstr("unknown synchronous mode"));
-  o = Options(dir);
+  o = TestStoreOptions(dir);
   o.chunk_max_samples = 0;
   EXPECT_EQ(Store::Open(o).status().code(), Status::Code::kInvalidArgument);
 }
@@ -398,7 +368,7 @@ TEST(StoreTest, BadOptionsAreRefused) {
 // fetches: a series' samples are always the fetches 0..n-1 with the written values.
 TEST(StoreTest, ReadersOnOtherThreadsSeeWholeFetches) {
   testing::TempDir dir;
-  auto store = OpenOrDie(Options(dir));
+  auto store = OpenOrDie(TestStoreOptions(dir));
   constexpr int kFetches = 200;
   std::atomic<bool> done{false};
   std::thread writer([&] {
@@ -453,7 +423,7 @@ int64_t FileSize(const std::string& path) {
 // chunks, fetch log, the latest snapshot body, SQLite pages and free space.
 TEST(StoreTest, RepeatedValuesCostAlmostNothing) {
   testing::TempDir dir;
-  const StoreOptions o = Options(dir);
+  const StoreOptions o = TestStoreOptions(dir);
   constexpr int kSeries = 250;
   constexpr int kFetches = 2160;
   std::vector<std::vector<Sample>> data;
