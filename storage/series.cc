@@ -106,6 +106,26 @@ bool EncodeCanonicalUnchecked(const Labels& labels, std::string* out) {
   return true;
 }
 
+Status CheckCanonicalKey(std::string_view key) {
+  Result<Labels> labels = DecodeLabels(key);
+  if (!labels.ok()) {
+    return Status::InvalidArgument("series key does not decode: " + labels.status().message());
+  }
+  for (const Label& l : *labels) {
+    if (l.value.empty()) {
+      return Status::InvalidArgument("series key " + LabelsToString(*labels) +
+                                     ": label \"" + l.name + "\" has an empty value");
+    }
+  }
+  Result<Labels> canon = Canonicalize(*labels);
+  if (!canon.ok()) return canon.status();
+  if (EncodeLabels(*canon) != key) {
+    return Status::InvalidArgument("series key " + LabelsToString(*labels) +
+                                   " is not in canonical order");
+  }
+  return Status::OK();
+}
+
 void PutUvarint(std::string* out, uint64_t v) {
   while (v >= 0x80) {
     out->push_back(static_cast<char>((v & 0x7f) | 0x80));

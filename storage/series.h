@@ -43,6 +43,12 @@ Status EncodeCanonical(const Labels& labels, std::string* out);
 // series'). Returns false, with *out unspecified, if a label has an empty value (whose
 // name EncodeCanonical would still check, but which the encoding leaves out).
 bool EncodeCanonicalUnchecked(const Labels& labels, std::string* out);
+
+// Checks that `key` is a canonical key: it decodes, and its labels pass Canonicalize and
+// encode back to the same bytes (sorted, no empty value). Errors: InvalidArgument with
+// Canonicalize's message (naming the label), or "series key ... is not in canonical
+// order"; Corruption-style decoding errors as InvalidArgument.
+Status CheckCanonicalKey(std::string_view key);
 // Inverse of EncodeLabels. Errors: Corruption on a truncated or malformed blob.
 Result<Labels> DecodeLabels(std::string_view blob);
 

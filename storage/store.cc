@@ -171,6 +171,13 @@ Result<std::vector<int64_t>> Store::PreviousSeries(int64_t target_id) {
   return DecodeIds(st.ColumnBlob(0));
 }
 
+std::optional<int64_t> Store::LastFetchMs(const std::string& target_key) const {
+  std::shared_lock lock(index_mu_);  // target_last_ms_ changes with index_mu_ held
+  auto it = target_last_ms_.find(target_key);
+  if (it == target_last_ms_.end()) return std::nullopt;
+  return it->second;
+}
+
 Result<std::optional<LatestSnapshot>> Store::Latest(const std::string& target_key) {
   std::lock_guard lock(read_mu_);
   SB_ASSIGN_OR_RETURN(Stmt st, reader_->Prepare(
@@ -245,9 +252,12 @@ Result<std::vector<Sample>> Store::ReadChunks(Log log, int64_t id, int64_t mint,
   // first, then read the rows: a Flush that commits in between only makes the rows hold
   // some of the copied samples too (merged below by time); the other order could miss
   // samples flushed and dropped from memory between the two reads.
+  // heads_mu_ is held for the whole read: AppendFetch holds it exclusively from COMMIT
+  // until the fetch's samples are in memory, so a reader never sees a fetch in the fetch
+  // log whose samples it cannot read.
+  std::shared_lock heads_lock(heads_mu_);
   std::string unflushed;
   if (log == Log::kSeries) {
-    std::shared_lock heads_lock(heads_mu_);
     auto h = heads_.find(id);
     if (h != heads_.end() && h->second.dirty() && h->second.app.last_timestamp_ms() >= mint &&
         h->second.app.first_timestamp_ms() <= maxt) {

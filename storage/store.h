@@ -112,7 +112,22 @@ struct StoreOptions {
 struct SeriesSample {
   Labels labels;  // including __name__; any order
   double value = 0;
+  // Or, instead of `labels` (then left empty): the series' canonical key, as EncodeLabels
+  // writes canonical labels (sorted names, no empty value). A producer that can write it
+  // directly (the bridge, from the parsed body) saves building a label vector per sample;
+  // AppendFetch checks a key it does not already know exactly as it checks labels.
+  std::string key;
 };
+
+// The canonical key of `s`: s.key as given (not checked), or EncodeCanonical(s.labels).
+// Errors: as EncodeCanonical.
+inline Status CanonicalKeyOf(const SeriesSample& s, std::string* out) {
+  if (!s.key.empty()) {
+    out->assign(s.key);
+    return Status::OK();
+  }
+  return EncodeCanonical(s.labels, out);
+}
 
 // The last successful fetch of a target.
 struct LatestSnapshot {
@@ -226,6 +241,10 @@ class Store {
   // within a series (the message names the series and both times). IOError/Corruption
   // from SQLite: rolled back, the store is as before.
   Result<ImportStats> AppendSamples(const std::vector<SeriesSamples>& batch);
+
+  // The time of the latest fetch of `target_key` recorded in memory, or nullopt if none.
+  // Cheap (no SQLite): for caches keyed by "which fetch was this".
+  std::optional<int64_t> LastFetchMs(const std::string& target_key) const;
 
   // The latest snapshot of `target_key`, or nullopt if it was never fetched.
   // Errors: Corruption if the stored body does not inflate; IOError from SQLite.

@@ -156,7 +156,8 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
     Planned p;
     p.value = s.value;
     if (!diverged && order != nullptr && i < order->ids.size() &&
-        EncodeCanonicalUnchecked(s.labels, &key) && key == order->Key(i)) {
+        (s.key.empty() ? EncodeCanonicalUnchecked(s.labels, &key) && key == order->Key(i)
+                       : s.key == order->Key(i))) {
       p.id = order->ids[i];
       p.state = order->states[i];
       ++matched;
@@ -168,7 +169,12 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
           next_order.ends.assign(order->ends.begin(), order->ends.begin() + matched);
         }
       }
-      SB_RETURN_IF_ERROR(EncodeCanonical(s.labels, &key));
+      if (s.key.empty()) {
+        SB_RETURN_IF_ERROR(EncodeCanonical(s.labels, &key));
+      } else {
+        SB_RETURN_IF_ERROR(CheckCanonicalKey(s.key));
+        key.assign(s.key);
+      }
       next_order.keys += key;
       next_order.ends.push_back(static_cast<uint32_t>(next_order.keys.size()));
       auto id = ids_.find(std::string_view(key));  // ids_ only changes under write_mu_
@@ -231,7 +237,14 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   int64_t log_seq = 0;
   Status s = WriteFetch(target_key, fetch_time_ms, &plan, &created, num_given, body->encoding,
                         body->bytes, &target_id, &log_seq);
-  if (s.ok()) s = writer_->Exec("COMMIT");
+  // Readers hold heads_mu_ (shared) while they read, so from COMMIT until the samples are
+  // in memory (step 3) none can see the fetch in the fetch log yet miss its samples,
+  // which are in no chunk row until a flush.
+  std::unique_lock heads_lock(heads_mu_, std::defer_lock);
+  if (s.ok()) {
+    heads_lock.lock();
+    s = writer_->Exec("COMMIT");
+  }
   if (!s.ok()) {
     (void)writer_->Exec("ROLLBACK");
     fetch_heads_.clear();  // appended to in place; re-read on next use
@@ -240,7 +253,6 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   // 3. Committed: update memory.
   bool append_failed = false;
   {
-    std::unique_lock heads_lock(heads_mu_);
     for (Planned& p : plan) {
       HeadState& h = p.head != nullptr ? *p.head : heads_[p.id];
       p.head = &h;
@@ -271,6 +283,7 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   targets_[target_key] = target_id;
   target_last_ms_[target_key] = fetch_time_ms;
   index_lock.unlock();
+  heads_lock.unlock();
   if (!same_order) {  // record this fetch's order for the next one
     if (!diverged) {  // a prefix of the previous order (or empty)
       if (order != nullptr && matched > 0) {

@@ -6,6 +6,7 @@
 
 #include "storage/series.h"
 #include "storage/store.h"
+#include "tests/storage/store_testing.h"
 #include "tests/storage/xor_chunk_data.h"
 #include "tests/testing/testing.h"
 
@@ -110,6 +111,76 @@ TEST(EncodeCanonicalTest, MatchesCanonicalizeThenEncodeLabels) {
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.message(), Canonicalize(l).status().message());
   }
+}
+
+// Keys written by hand, as uvarint-prefixed name/value pairs.
+std::string Key(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  std::string out;
+  for (const auto& [n, v] : pairs) {
+    PutUvarint(&out, n.size());
+    out += n;
+    PutUvarint(&out, v.size());
+    out += v;
+  }
+  return out;
+}
+
+SeriesSample KeyedSample(const std::string& key, double v) {
+  SeriesSample s;
+  s.key = key;
+  s.value = v;
+  return s;
+}
+
+TEST(StoreAppendTest, SamplesGivenByCanonicalKeyAreTheSameSeriesAsByLabels) {
+  testing::TempDir dir;
+  StoreOptions o = TestStoreOptions(dir);
+  auto store = OpenOrDie(o);
+  const std::string a = Key({{"__name__", "vulns"}, {"org", "acme"}});
+  const std::string b = Key({{"__name__", "vulns"}, {"org", "beta"}});
+  ASSERT_OK(store->AppendFetch("t", kStartMs, {KeyedSample(a, 1), KeyedSample(b, 2)}, ""));
+  // Same order: the fast path; then labels for one of them, in another order.
+  ASSERT_OK(store->AppendFetch("t", kStartMs + kHourMs, {KeyedSample(a, 3), KeyedSample(b, 4)}, ""));
+  SeriesSample by_labels{{{"org", "beta"}, {"__name__", "vulns"}}, 6};
+  ASSERT_OK(store->AppendFetch("t", kStartMs + 2 * kHourMs, {by_labels, KeyedSample(a, 5)}, ""));
+  auto refs = store->Select({}, INT64_MIN, INT64_MAX);
+  ASSERT_OK(refs);
+  ASSERT_EQ(refs->size(), 2u);
+  EXPECT_EQ((*refs)[1].labels, (Labels{{"__name__", "vulns"}, {"org", "beta"}}));
+  auto samples = store->Samples((*refs)[1].id, INT64_MIN, INT64_MAX);
+  ASSERT_OK(samples);
+  std::vector<double> values;
+  for (const Sample& smp : *samples) values.push_back(smp.value);
+  EXPECT_EQ(values, (std::vector<double>{2, 4, 6}));
+}
+
+TEST(StoreAppendTest, ABadKeyIsRefusedWithItsReasonAndNothingIsWritten) {
+  testing::TempDir dir;
+  StoreOptions o = TestStoreOptions(dir);
+  auto store = OpenOrDie(o);
+  const std::string good = Key({{"__name__", "vulns"}, {"org", "acme"}});
+  ASSERT_OK(store->AppendFetch("t", kStartMs, {KeyedSample(good, 1)}, "b0"));
+  const std::pair<std::string, std::string> cases[] = {
+      {Key({{"org", "acme"}, {"__name__", "vulns"}}), "not in canonical order"},
+      {Key({{"__name__", "vulns"}, {"1org", "acme"}}), "1org"},
+      {Key({{"__name__", "vulns"}, {"org", "a"}, {"org", "b"}}), "org"},
+      {Key({{"__name__", "vulns"}, {"org", ""}}), "has an empty value"},
+      {Key({{"org", "acme"}}), "__name__"},
+      {std::string("\x05ab"), "does not decode"},
+  };
+  int64_t t = kStartMs;
+  for (const auto& [key, reason] : cases) {
+    t += kHourMs;
+    Status s = store->AppendFetch("t", t, {KeyedSample(good, 2), KeyedSample(key, 3)}, "bad");
+    ASSERT_FALSE(s.ok()) << reason;
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+    EXPECT_THAT(s.message(), HasSubstr(reason));
+  }
+  // Only the first fetch is there.
+  EXPECT_EQ(All(store.get()).size(), 1u);
+  auto latest = store->Latest("t");
+  ASSERT_OK(latest);
+  EXPECT_EQ((*latest)->body, "b0");
 }
 
 }  // namespace
