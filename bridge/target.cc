@@ -1,5 +1,6 @@
 #include "bridge/target.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -77,25 +78,47 @@ Result<std::string> AuthorizationHeader(const config::ScrapeConfig& job) {
 
 std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data, const std::string& job,
                                                    const std::string& instance, bool honor_labels) {
+  // Each sample's canonical key is written straight from the parsed labels (views into
+  // them, sorted by name, empty values left out, as storage::EncodeLabels writes canonical
+  // labels): one string per sample instead of a vector of label strings. The store checks
+  // a key it does not know yet as it checks labels (a bad name or a repeated one refuses
+  // the fetch).
+  static const std::string kExportedJob = "exported_job", kExportedInstance = "exported_instance";
+  std::vector<std::pair<std::string_view, std::string_view>> labels;
   std::vector<storage::SeriesSample> out;
   out.reserve(data.SampleCount());
   for (const auto& family : data.families) {
     for (const auto& s : family.samples) {
-      storage::SeriesSample ss;
-      ss.value = s.value;
-      ss.labels.reserve(s.labels.size() + 3);
-      ss.labels.push_back({"__name__", s.name});
+      labels.clear();
+      labels.emplace_back("__name__", s.name);
       bool has_job = false, has_instance = false;
       for (const auto& l : s.labels) {
         if (l.name == "job" || l.name == "instance") {
-          (l.name == "job" ? has_job : has_instance) = true;
-          ss.labels.push_back({honor_labels ? l.name : "exported_" + l.name, l.value});
+          const bool is_job = l.name == "job";
+          (is_job ? has_job : has_instance) = true;
+          labels.emplace_back(honor_labels ? std::string_view(l.name)
+                                           : std::string_view(is_job ? kExportedJob : kExportedInstance),
+                              l.value);
         } else {
-          ss.labels.push_back({l.name, l.value});
+          labels.emplace_back(l.name, l.value);
         }
       }
-      if (!honor_labels || !has_job) ss.labels.push_back({"job", job});
-      if (!honor_labels || !has_instance) ss.labels.push_back({"instance", instance});
+      if (!honor_labels || !has_job) labels.emplace_back("job", job);
+      if (!honor_labels || !has_instance) labels.emplace_back("instance", instance);
+      std::stable_sort(labels.begin(), labels.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      storage::SeriesSample ss;
+      ss.value = s.value;
+      size_t size = 0;
+      for (const auto& [n, v] : labels) size += n.size() + v.size() + 4;
+      ss.key.reserve(size);
+      for (const auto& [n, v] : labels) {
+        if (v.empty()) continue;
+        storage::PutUvarint(&ss.key, n.size());
+        ss.key.append(n);
+        storage::PutUvarint(&ss.key, v.size());
+        ss.key.append(v);
+      }
       out.push_back(std::move(ss));
     }
   }

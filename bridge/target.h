@@ -133,6 +133,7 @@ std::string ProxyFor(const config::ScrapeConfig& job, const std::string& host);
 // The samples of one fetch as the store keeps them: the exposed labels plus __name__, and the
 // target labels job and instance as a Prometheus scraping the upstream would attach them (an
 // exposed job/instance label becomes exported_job/exported_instance unless honor_labels).
+// Each sample carries its canonical key (SeriesSample::key), not a label vector.
 std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data, const std::string& job,
                                                    const std::string& instance, bool honor_labels);
 

@@ -62,13 +62,18 @@ TEST(WarmRestartTest, TargetLabelsFollowPrometheusRules) {
   f.name = "m";
   f.samples.push_back({"m", {{"job", "inner"}, {"a", "b"}}, 1, std::nullopt});
   data.families.push_back(f);
+  // The samples carry canonical keys: exactly the encoding of the sorted label set.
   auto plain = bridge::ToSeriesSamples(data, "outer", "h:1", false);
   ASSERT_EQ(plain.size(), 1u);
+  EXPECT_TRUE(plain[0].labels.empty());
   storage::Labels want = {{"__name__", "m"}, {"exported_job", "inner"}, {"a", "b"}, {"job", "outer"}, {"instance", "h:1"}};
-  EXPECT_EQ(plain[0].labels, want);
+  EXPECT_EQ(plain[0].key, storage::EncodeLabels(storage::Canonicalize(want).value()));
   auto honored = bridge::ToSeriesSamples(data, "outer", "h:1", true);
   storage::Labels want_honored = {{"__name__", "m"}, {"job", "inner"}, {"a", "b"}, {"instance", "h:1"}};
-  EXPECT_EQ(honored[0].labels, want_honored);
+  EXPECT_EQ(honored[0].key, storage::EncodeLabels(storage::Canonicalize(want_honored).value()));
+  // An empty value is left out, as Prometheus treats it as absent.
+  data.families[0].samples[0].labels.push_back({"empty", ""});
+  EXPECT_EQ(bridge::ToSeriesSamples(data, "outer", "h:1", true)[0].key, honored[0].key);
 }
 
 }  // namespace
