@@ -632,6 +632,10 @@ bool Endpoint::SendSegment(std::vector<SegSeries> series) {
     if (!s.samples.empty()) max_t = std::max(max_t, s.samples.back().timestamp_ms);
   }
   if (total == 0) return true;
+  // 2.0 carries metadata with each series. If none was known when the loop last asked (the
+  // fetch being sent was read back from the store after that), ask again now; the shards
+  // are idle between segments, so nothing reads metadata_ meanwhile.
+  if (v2_.load() && metadata_.empty() && metadata_source_) metadata_ = metadata_source_();
   const size_t per_send = static_cast<size_t>(std::max<int64_t>(1, cfg_.queue_config.max_samples_per_send));
   const int64_t batches = static_cast<int64_t>((total + per_send - 1) / per_send);
   int n = static_cast<int>(std::clamp<int64_t>(batches, std::max<int64_t>(1, cfg_.queue_config.min_shards),

@@ -118,7 +118,7 @@ void Feeder::OnCommit(const std::string& target_key, int64_t fetch_time_ms,
     for (size_t i = 0; i < samples.size(); ++i) {
       const auto& s = samples[i];
       // The store refused a fetch with bad labels as a whole; not reached.
-      if (!storage::EncodeCanonical(s.labels, &mem.scratch).ok()) continue;
+      if (!storage::CanonicalKeyOf(s, &mem.scratch).ok()) continue;
       Slot* slot = nullptr;
       if (i < mem.order.size() && mem.order[i]->key->blob == mem.scratch) {
         slot = mem.order[i];  // same series at the same place as in the last fetch
@@ -165,21 +165,16 @@ std::map<std::string, OutMetadata, std::less<>> Feeder::Metadata() {
     std::lock_guard<std::mutex> lock(mu_);
     targets = targets_;
   }
-  std::map<std::string, int64_t> last;
-  {
-    std::lock_guard<std::mutex> lock(commit_mu_);
-    for (const auto& t : targets) {
-      auto it = memory_.find(t);
-      last[t] = it == memory_.end() ? -1 : it->second.last_fetch_ms;
-    }
-  }
   std::lock_guard<std::mutex> lock(md_mu_);
   std::map<std::string, OutMetadata, std::less<>> out;
   for (const auto& t : targets) {
     MetadataCache& c = metadata_[t];
-    // Parse once per fetch (once at start for a target not fetched since).
-    if (c.parsed_for_ms != last[t] && !(last[t] == -1 && c.parsed_for_ms != -2)) {
-      c.parsed_for_ms = last[t];
+    // Parse once per stored fetch, keyed by the store's own latest fetch time: an endpoint
+    // that reads a fetch back from the store before the commit listener has run (a race
+    // at start) then still finds its metadata.
+    const int64_t last = options_.store->LastFetchMs(t).value_or(-1);
+    if (c.parsed_for_ms != last) {
+      c.parsed_for_ms = last;
       c.families.clear();
       auto add = [&](const expo::Exposition& data) {
         for (const auto& f : data.families) c.families[f.name] = OutMetadata{f.name, f.type, f.help, f.unit};
