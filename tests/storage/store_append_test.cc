@@ -1,5 +1,4 @@
 // Tests of the fetch hot path (storage/store_append.cc) and EncodeCanonical.
-#include <sqlite3.h>
 
 #include <string>
 #include <vector>
@@ -17,15 +16,6 @@ using ::testing::HasSubstr;
 using testdata::kHourMs;
 using testdata::kStartMs;
 
-void RawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-  sqlite3_free(err);
-  sqlite3_close(db);
-}
-
 std::vector<Sample> All(Store* store) {
   std::vector<Sample> out;
   auto refs = store->Select({}, INT64_MIN, INT64_MAX);
@@ -40,15 +30,13 @@ std::vector<Sample> All(Store* store) {
 
 TEST(StoreAppendTest, FailedFetchLeavesNoSampleBehindInMemoryOrOnDisk) {
   testing::TempDir dir;
-  StoreOptions o;
-  o.path = dir.File("store.db");
-  o.synchronous = "OFF";
+  const StoreOptions o = TestStoreOptions(dir);
   auto store = Store::Open(o);
   ASSERT_OK(store);
   const Labels a = {{"__name__", "a"}};
   ASSERT_OK((*store)->AppendFetch("t", kStartMs, {{a, 1}}, "b1"));
-  // Make the target upsert fail: the chunk rows were already updated (and the open chunk
-  // appended to in place) when it does, so everything must be rolled back and forgotten.
+  // Make the target upsert fail: the head_log row and the fetch log's open chunk were
+  // already written when it does, so everything must be rolled back and forgotten.
   RawExec(o.path, "CREATE TRIGGER no_targets BEFORE UPDATE ON targets "
                   "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
   Status s = (*store)->AppendFetch("t", kStartMs + kHourMs, {{a, 2}}, "b2");
@@ -73,9 +61,7 @@ TEST(StoreAppendTest, FailedFetchLeavesNoSampleBehindInMemoryOrOnDisk) {
 
 TEST(StoreAppendTest, LargeBodyIsStoredCompressedAndReadBackExactly) {
   testing::TempDir dir;
-  StoreOptions o;
-  o.path = dir.File("store.db");
-  o.synchronous = "OFF";
+  const StoreOptions o = TestStoreOptions(dir);
   auto store = Store::Open(o);
   ASSERT_OK(store);
   std::string body;
