@@ -79,12 +79,11 @@ Result<std::string> AuthorizationHeader(const config::ScrapeConfig& job) {
 std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data, const std::string& job,
                                                    const std::string& instance, bool honor_labels) {
   // Each sample's canonical key is written straight from the parsed labels (views into
-  // them, sorted by name, empty values left out, as storage::EncodeLabels writes canonical
-  // labels): one string per sample instead of a vector of label strings. The store checks
-  // a key it does not know yet as it checks labels (a bad name or a repeated one refuses
-  // the fetch).
+  // them, storage::EncodeLabelViews): one string per sample instead of a vector of label
+  // strings. The store checks a key it does not know yet as it checks labels (a bad name
+  // or a repeated one refuses the fetch).
   static const std::string kExportedJob = "exported_job", kExportedInstance = "exported_instance";
-  std::vector<std::pair<std::string_view, std::string_view>> labels;
+  std::vector<storage::LabelView> labels;
   std::vector<storage::SeriesSample> out;
   out.reserve(data.SampleCount());
   for (const auto& family : data.families) {
@@ -105,20 +104,9 @@ std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data,
       }
       if (!honor_labels || !has_job) labels.emplace_back("job", job);
       if (!honor_labels || !has_instance) labels.emplace_back("instance", instance);
-      std::stable_sort(labels.begin(), labels.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
       storage::SeriesSample ss;
       ss.value = s.value;
-      size_t size = 0;
-      for (const auto& [n, v] : labels) size += n.size() + v.size() + 4;
-      ss.key.reserve(size);
-      for (const auto& [n, v] : labels) {
-        if (v.empty()) continue;
-        storage::PutUvarint(&ss.key, n.size());
-        ss.key.append(n);
-        storage::PutUvarint(&ss.key, v.size());
-        ss.key.append(v);
-      }
+      storage::EncodeLabelViews(&labels, &ss.key);
       out.push_back(std::move(ss));
     }
   }

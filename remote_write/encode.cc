@@ -61,11 +61,6 @@ char* PutVarint(char* p, uint64_t v) {
   return p;
 }
 
-void AppendVarint(std::string* out, uint64_t v) {
-  char buf[10];
-  out->append(buf, PutVarint(buf, v) - buf);
-}
-
 uint64_t DoubleBits(double v) {
   uint64_t bits;
   std::memcpy(&bits, &v, sizeof bits);

@@ -87,22 +87,30 @@ Status EncodeCanonical(const Labels& labels, std::string* out) {
   return Status::OK();
 }
 
+void EncodeLabelViews(std::vector<LabelView>* labels, std::string* out) {
+  std::stable_sort(labels->begin(), labels->end(),
+                   [](const LabelView& a, const LabelView& b) { return a.first < b.first; });
+  size_t size = 0;
+  for (const auto& [name, value] : *labels) size += name.size() + value.size() + 4;
+  out->clear();
+  out->reserve(size);
+  for (const auto& [name, value] : *labels) {
+    if (value.empty()) continue;
+    PutUvarint(out, name.size());
+    out->append(name);
+    PutUvarint(out, value.size());
+    out->append(value);
+  }
+}
+
 bool EncodeCanonicalUnchecked(const Labels& labels, std::string* out) {
-  thread_local std::vector<const Label*> sorted;
-  sorted.clear();
+  thread_local std::vector<LabelView> views;
+  views.clear();
   for (const Label& l : labels) {
     if (l.value.empty()) return false;
-    sorted.push_back(&l);
+    views.emplace_back(l.name, l.value);
   }
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const Label* a, const Label* b) { return a->name < b->name; });
-  out->clear();
-  for (const Label* l : sorted) {
-    PutUvarint(out, l->name.size());
-    out->append(l->name);
-    PutUvarint(out, l->value.size());
-    out->append(l->value);
-  }
+  EncodeLabelViews(&views, out);
   return true;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -37,6 +38,14 @@ std::string EncodeLabels(const Labels& labels);
 // EncodeLabels(Canonicalize(labels)) into *out (replacing its contents), without copying
 // the label set: the hot path of a fetch. Errors: exactly Canonicalize's.
 Status EncodeCanonical(const Labels& labels, std::string* out);
+
+// A label as two views (name, value), for encoding a label set without copying it.
+using LabelView = std::pair<std::string_view, std::string_view>;
+
+// Sorts `labels` by name (stably) and writes their canonical encoding into *out (replacing
+// its contents), as EncodeLabels writes canonical labels, leaving out empty values. Does
+// not validate names or look for repeated ones.
+void EncodeLabelViews(std::vector<LabelView>* labels, std::string* out);
 
 // The canonical encoding of `labels` into *out, WITHOUT validating names: for comparing
 // against keys of series already known (a match means the label set is that valid
