@@ -23,12 +23,8 @@ done
 
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+source "$root/bench/remote_write/lib.sh"  # cleanup, free_port, wait_http, ticks, hwm_mib
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() { for _ in $(seq 1 600); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timeout waiting for $1" >&2; tail -n 20 "$work"/*.log >&2; return 1; }
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hwm_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 
 sim_port=$(free_port); vm_port=$(free_port); bridge_port=$(free_port); vma_port=$(free_port); prom_port=$(free_port)
