@@ -72,32 +72,33 @@ Result<std::string> GzipCompress(std::string_view data, int level) {
   if (deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     return Status::Internal("gzip: deflateInit2 failed");
   }
+  // Deflate into a small scratch buffer and append: the output is usually a small fraction
+  // of the input (exposition text: ~6%), so sizing it by deflateBound would zero-fill and
+  // keep resident a buffer the size of the input for as long as the body lives.
   std::string out;
-  // deflateBound is exact enough for one-shot output; it only takes uLong.
-  out.resize(deflateBound(&zs, static_cast<uLong>(std::min<size_t>(
-                                   data.size(), std::numeric_limits<uLong>::max()))) + 64);
+  out.reserve(std::min<size_t>(data.size() / 8 + 64, size_t{16} << 20));
+  std::string scratch(size_t{64} << 10, '\0');
   size_t in_pos = 0;
-  size_t out_pos = 0;
   int rc = Z_OK;
   while (rc != Z_STREAM_END) {
-    if (out_pos == out.size()) out.resize(out.size() * 2);
     const size_t in_len = std::min(data.size() - in_pos, kMaxSlice);
-    const size_t out_len = std::min(out.size() - out_pos, kMaxSlice);
     zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + in_pos));
     zs.avail_in = static_cast<uInt>(in_len);
-    zs.next_out = reinterpret_cast<Bytef*>(out.data() + out_pos);
-    zs.avail_out = static_cast<uInt>(out_len);
     const bool last = in_pos + in_len == data.size();
-    rc = deflate(&zs, last ? Z_FINISH : Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
-      deflateEnd(&zs);
-      return Status::Internal("gzip: deflate failed with code " + std::to_string(rc));
-    }
+    do {
+      zs.next_out = reinterpret_cast<Bytef*>(scratch.data());
+      zs.avail_out = static_cast<uInt>(scratch.size());
+      rc = deflate(&zs, last ? Z_FINISH : Z_NO_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        deflateEnd(&zs);
+        return Status::Internal("gzip: deflate failed with code " + std::to_string(rc));
+      }
+      out.append(scratch.data(), scratch.size() - zs.avail_out);
+    } while (zs.avail_out == 0 && rc != Z_STREAM_END);
     in_pos += in_len - zs.avail_in;
-    out_pos += out_len - zs.avail_out;
   }
   deflateEnd(&zs);
-  out.resize(out_pos);
+  out.shrink_to_fit();
   return out;
 }
 
@@ -116,8 +117,18 @@ Result<std::string> GzipDecompress(std::string_view data, size_t max_output_byte
   const size_t hard_cap =
       max_output_bytes == std::numeric_limits<size_t>::max() ? max_output_bytes
                                                              : max_output_bytes + 1;
+  // A gzip stream ends with ISIZE, the uncompressed size mod 2^32: with a single member that
+  // is the exact output size (+1 spare), so the buffer is allocated and zero-filled once. It is only a
+  // hint (a damaged or multi-member stream may lie): the loop below still grows as needed.
+  size_t initial = std::max<size_t>(data.size() * 4, 4096);
+  if (wrapper == Wrapper::kGzip && data.size() >= 18) {
+    const auto* t = reinterpret_cast<const unsigned char*>(data.data() + data.size() - 4);
+    const size_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (static_cast<size_t>(t[3]) << 24);
+    // Deflate cannot expand more than ~1032:1, which bounds what a lying trailer can cost.
+    if (isize > 0) initial = std::min(isize + 1, data.size() * 1032 + 64);
+  }
   std::string out;
-  out.resize(std::min(hard_cap, std::max<size_t>(data.size() * 4, 4096)));
+  out.resize(std::min(hard_cap, initial));
   size_t in_pos = 0;
   size_t out_pos = 0;
   for (;;) {

@@ -140,6 +140,41 @@ TEST(GzipTest, GarbledInputIsCorruption) {
   EXPECT_EQ(text.status().code(), Status::Code::kCorruption) << text.status().ToString();
 }
 
+// The ISIZE trailer only sizes the first output buffer: a trailer that lies (too small, too
+// large, or zero) neither truncates nor over-reads, and zlib's own length check reports it.
+TEST(GzipTest, LyingSizeTrailerIsCorruptionNotATruncatedBody) {
+  const std::string input = RandomText(13, 200000);
+  auto gz = GzipCompress(input);
+  ASSERT_OK(gz);
+  for (uint32_t lie : {0u, 10u, 199999u, 200001u, 0xffffffffu}) {
+    std::string bad = *gz;
+    for (int i = 0; i < 4; ++i) bad[bad.size() - 4 + i] = static_cast<char>((lie >> (8 * i)) & 0xff);
+    auto back = GzipDecompress(bad, 1 << 20);
+    ASSERT_FALSE(back.ok()) << "ISIZE " << lie;
+    EXPECT_EQ(back.status().code(), Status::Code::kCorruption) << back.status().ToString();
+  }
+  // Two members: the last trailer counts only the second one; the output is still whole.
+  auto tail = GzipCompress("tail");
+  ASSERT_OK(tail);
+  auto joined = GzipDecompress(*gz + *tail, 1 << 20);
+  ASSERT_OK(joined);
+  EXPECT_EQ(*joined, input + "tail");
+}
+
+// A compressed body is kept for as long as its snapshot is served: it must not hold on to a
+// buffer sized for the uncompressed input.
+TEST(GzipTest, CompressedOutputDoesNotKeepAnInputSizedBuffer) {
+  std::string input;
+  for (int i = 0; input.size() < (4 << 20); ++i) input += "metric{label=\"value\"} " + std::to_string(i % 7) + "\n";
+  auto gz = GzipCompress(input, 1);
+  ASSERT_OK(gz);
+  EXPECT_LT(gz->size(), input.size() / 10);
+  EXPECT_LT(gz->capacity(), gz->size() + gz->size() / 4 + 64);
+  auto back = GzipDecompress(*gz, input.size());
+  ASSERT_OK(back);
+  EXPECT_EQ(*back, input);
+}
+
 TEST(GzipTest, ConcatenatedMembersAreJoined) {
   auto a = GzipCompress("hello ");
   auto b = GzipCompress("world");
