@@ -118,7 +118,7 @@ Status App::Start() {
       auto it = targets_.find(key);
       if (it == targets_.end()) return nullptr;
       auto s = it->second->snapshot();
-      return s ? std::shared_ptr<const expo::Exposition>(s, &s->data) : nullptr;
+      return s ? std::shared_ptr<const expo::Exposition>(s, &s->metadata) : nullptr;
     };
     auto feeder = remote_write::Feeder::Start(fo, *cfg);
     if (!feeder.ok()) return feeder.status();
@@ -144,7 +144,7 @@ Status App::Start() {
       std::vector<std::shared_ptr<const expo::Exposition>> out;
       std::lock_guard<std::mutex> lock(mu_);
       for (const auto& [key, t] : targets_) {
-        if (auto s = t->snapshot()) out.emplace_back(s, &s->data);
+        if (auto s = t->snapshot()) out.emplace_back(s, &s->metadata);
       }
       return out;
     };
@@ -310,7 +310,9 @@ std::optional<TargetCarryOver> App::StoredState(const std::string& job, const st
     LogError("stored snapshot does not parse", {{"job", job}, {"err", parsed.status().message()}});
     return std::nullopt;
   }
-  auto snap = BuildSnapshot(job, instance, (*latest)->fetch_time_ms, std::move(parsed).value());
+  SnapshotOptions so;
+  so.demand = std::make_shared<RepresentationDemand>();  // the target adopts it
+  auto snap = BuildSnapshot(job, instance, (*latest)->fetch_time_ms, std::move(parsed).value(), so);
   if (!snap.ok()) return std::nullopt;
   TargetCarryOver carry;
   carry.snapshot = std::move(snap).value();

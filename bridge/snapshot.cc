@@ -4,11 +4,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <vector>
 
+#include <xxhash.h>
+
 #include "bridge/schedule.h"
+#include "common/exposition/parser.h"
 #include "common/exposition/render.h"
 #include "common/http_date.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "common/gzip.h"
 
@@ -87,50 +92,139 @@ Representation Negotiate(std::string_view accept, std::string_view accept_encodi
   return gzip ? Representation::kTextGzip : Representation::kText;
 }
 
+namespace {
+
+constexpr const char* kEtagSuffix[4] = {"-t", "-tz", "-o", "-oz"};
+
+int Index(Representation r) { return static_cast<int>(r); }
+bool IsOpenMetrics(Representation r) {
+  return r == Representation::kOpenMetrics || r == Representation::kOpenMetricsGzip;
+}
+bool IsGzip(Representation r) { return r == Representation::kTextGzip || r == Representation::kOpenMetricsGzip; }
+
+// Limits for re-parsing a body this process rendered itself (or already accepted from the
+// upstream under the job's limits): only the sample count is known to bound it.
+expo::ParseOptions TrustedParseOptions(size_t samples) {
+  expo::ParseOptions o;
+  o.max_samples = samples + 1;
+  o.max_label_count = std::numeric_limits<size_t>::max();
+  o.max_line_bytes = std::numeric_limits<size_t>::max();
+  return o;
+}
+
+}  // namespace
+
+void Snapshot::Install(Representation r, std::string body) const {
+  const int i = Index(r);
+  RenderedBody& out = bodies_[i];
+  out.body = std::make_shared<const std::string>(std::move(body));
+  char hash_hex[17];
+  snprintf(hash_hex, sizeof hash_hex, "%016llx", static_cast<unsigned long long>(content_hash));
+  out.etag = std::string("\"") + hash_hex + kEtagSuffix[i] + "\"";
+  out.content_type = IsOpenMetrics(r) ? kOpenMetricsContentType : kTextContentType;
+  out.gzip = IsGzip(r);
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + std::string(out.content_type) +
+                     "\r\nContent-Length: " + std::to_string(out.body->size()) + "\r\n";
+  if (out.gzip) head += "Content-Encoding: gzip\r\n";
+  head += "ETag: " + out.etag + "\r\nVary: Accept, Accept-Encoding\r\nLast-Modified: " +
+          FormatHttpDate(fetch_time_ms) + "\r\n";
+  out.head = std::make_shared<const std::string>(std::move(head));
+  if (out.body->size() >= kFileBodyMinBytes) out.file = FileBody::Create(*out.body);
+  ready_[i].store(true, std::memory_order_release);
+}
+
+const RenderedBody& Snapshot::Body(Representation r) const {
+  const int i = Index(r);
+  if (demand) demand->Note(r);
+  if (!ready_[i].load(std::memory_order_acquire)) {
+    std::call_once(once_[i], [&] {
+      if (!ready_[i].load(std::memory_order_acquire)) RenderLate(r);
+    });
+  }
+  return bodies_[i];
+}
+
+bool Snapshot::Rendered(Representation r) const { return ready_[Index(r)].load(std::memory_order_acquire); }
+
+void Snapshot::RenderLate(Representation r) const {
+  // Only our own bytes are decoded here, so a failure means a bug or no memory: it is
+  // logged, and the request gets the gzip text body, which always exists.
+  auto fail = [&](const Status& st) {
+    LogError("rendering a snapshot body failed; serving gzip text instead",
+             {{"job", job}, {"instance", instance}, {"err", st.message()}});
+    bodies_[Index(r)] = bodies_[Index(Representation::kTextGzip)];
+    ready_[Index(r)].store(true, std::memory_order_release);
+  };
+  const std::string& text_gz = *bodies_[Index(Representation::kTextGzip)].body;
+  auto text = [&]() -> Result<std::string> { return GzipDecompress(text_gz, text_bytes); };
+  if (r == Representation::kText) {
+    auto t = text();
+    if (!t.ok()) return fail(t.status());
+    return Install(r, std::move(t).value());
+  }
+  // OpenMetrics, plain or gzip: from the plain OpenMetrics body if it exists, else parsed
+  // again from the upstream's OpenMetrics body or from the text body, and rendered.
+  std::string om;
+  if (ready_[Index(Representation::kOpenMetrics)].load(std::memory_order_acquire)) {
+    om = *bodies_[Index(Representation::kOpenMetrics)].body;
+  } else {
+    Result<expo::Exposition> parsed = Status::Internal("unset");
+    if (openmetrics_source_) {
+      parsed = expo::ParseExposition(*openmetrics_source_, expo::Format::kOpenMetrics,
+                                     TrustedParseOptions(sample_count));
+    } else {
+      auto t = text();
+      if (!t.ok()) return fail(t.status());
+      parsed = expo::ParseExposition(*t, expo::Format::kText004, TrustedParseOptions(sample_count));
+    }
+    if (!parsed.ok()) return fail(parsed.status());
+    expo::RenderOptions opts;
+    opts.with_timestamps = false;
+    om = expo::RenderOpenMetrics(*parsed, opts);
+  }
+  if (r == Representation::kOpenMetrics) return Install(r, std::move(om));
+  auto gz = GzipCompress(om, kSnapshotGzipLevel);
+  if (!gz.ok()) return fail(gz.status());
+  Install(r, std::move(gz).value());
+}
+
 Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::string instance,
-                                                      int64_t fetch_time_ms, expo::Exposition data) {
+                                                      int64_t fetch_time_ms, expo::Exposition data,
+                                                      const SnapshotOptions& options) {
   auto snap = std::make_shared<Snapshot>();
   snap->job = std::move(job);
   snap->instance = std::move(instance);
   snap->fetch_time_ms = fetch_time_ms;
-  snap->data = std::move(data);
+  snap->demand = options.demand;
+  snap->openmetrics_source_ = options.openmetrics_source;
+  snap->sample_count = data.SampleCount();
 
   expo::RenderOptions opts;
   opts.with_timestamps = false;
-  auto text = std::make_shared<const std::string>(expo::RenderText004(snap->data, opts));
-  auto om = std::make_shared<const std::string>(expo::RenderOpenMetrics(snap->data, opts));
+  std::string text = expo::RenderText004(data, opts);
+  snap->content_hash = XXH3_64bits(text.data(), text.size());
+  snap->text_bytes = text.size();
   // zlib level 1, as nginx's gzip_comp_level defaults to: on exposition text it is ~4x
   // faster than level 6 and ~15-20% larger (a 100k-series body of 10.9 MB: ~58 ms and 638
-  // KB vs ~274 ms and 536 KB). Two bodies per fetch made level 6 the largest CPU cost of
-  // a 100k-series fetch; Scout-sized bodies (tens of KB) differ by microseconds.
-  auto text_gz = GzipCompress(*text, kSnapshotGzipLevel);
+  // KB vs ~274 ms and 536 KB). Scout-sized bodies (tens of KB) differ by microseconds.
+  auto text_gz = GzipCompress(text, kSnapshotGzipLevel);
   if (!text_gz.ok()) return text_gz.status().Annotate("compressing text body");
-  auto om_gz = GzipCompress(*om, kSnapshotGzipLevel);
-  if (!om_gz.ok()) return om_gz.status().Annotate("compressing OpenMetrics body");
+  snap->Install(Representation::kTextGzip, std::move(text_gz).value());
 
-  snap->content_hash = Fnv1a64(*text);
-  char hash_hex[17];
-  snprintf(hash_hex, sizeof hash_hex, "%016llx", static_cast<unsigned long long>(snap->content_hash));
-  auto make = [&](std::shared_ptr<const std::string> body, const char* suffix,
-                  std::string_view content_type, bool gzip) {
-    RenderedBody r;
-    r.body = std::move(body);
-    r.etag = std::string("\"") + hash_hex + suffix + "\"";
-    r.content_type = content_type;
-    r.gzip = gzip;
-    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + std::string(content_type) +
-                       "\r\nContent-Length: " + std::to_string(r.body->size()) + "\r\n";
-    if (gzip) head += "Content-Encoding: gzip\r\n";
-    head += "ETag: " + r.etag + "\r\nVary: Accept, Accept-Encoding\r\nLast-Modified: " +
-            FormatHttpDate(snap->fetch_time_ms) + "\r\n";
-    r.head = std::make_shared<const std::string>(std::move(head));
-    if (r.body->size() >= kFileBodyMinBytes) r.file = FileBody::Create(*r.body);
-    return r;
-  };
-  snap->bodies[0] = make(text, "-t", kTextContentType, false);
-  snap->bodies[1] = make(std::make_shared<const std::string>(std::move(text_gz).value()), "-tz", kTextContentType, true);
-  snap->bodies[2] = make(om, "-o", kOpenMetricsContentType, false);
-  snap->bodies[3] = make(std::make_shared<const std::string>(std::move(om_gz).value()), "-oz", kOpenMetricsContentType, true);
+  const uint8_t want = options.prerender;
+  if (want & (RepresentationBit(Representation::kOpenMetrics) | RepresentationBit(Representation::kOpenMetricsGzip))) {
+    std::string om = expo::RenderOpenMetrics(data, opts);
+    if (want & RepresentationBit(Representation::kOpenMetricsGzip)) {
+      auto om_gz = GzipCompress(om, kSnapshotGzipLevel);
+      if (!om_gz.ok()) return om_gz.status().Annotate("compressing OpenMetrics body");
+      snap->Install(Representation::kOpenMetricsGzip, std::move(om_gz).value());
+    }
+    if (want & RepresentationBit(Representation::kOpenMetrics)) snap->Install(Representation::kOpenMetrics, std::move(om));
+  }
+  if (want & RepresentationBit(Representation::kText)) snap->Install(Representation::kText, std::move(text));
+
+  for (auto& f : data.families) std::vector<expo::Sample>().swap(f.samples);
+  snap->metadata = std::move(data);
   return std::shared_ptr<const Snapshot>(std::move(snap));
 }
 

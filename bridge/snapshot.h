@@ -1,17 +1,27 @@
-// Snapshot: one successful upstream fetch, parsed and pre-rendered. Immutable once built;
-// shared by every request that serves it through std::shared_ptr<const Snapshot>. A new fetch
-// builds a new Snapshot off the I/O threads and swaps it in atomically (see SnapshotSlot).
+// Snapshot: one successful upstream fetch, ready to serve. Immutable once built as far as
+// readers can tell; shared by every request that serves it through
+// std::shared_ptr<const Snapshot>. A new fetch builds a new Snapshot off the I/O threads and
+// swaps it in atomically (see SnapshotSlot).
 //
 // Serving a scrape is: negotiate a Representation from Accept/Accept-Encoding, compare the
-// ETag, and write the pre-rendered body. Nothing is rendered per request.
+// ETag, and write the body. Bodies are rendered once per snapshot, not per request:
+//   - the gzip text 0.0.4 body always, at build time (the store keeps it);
+//   - the other three at build time if they were asked for while the previous snapshot was
+//     served (RepresentationDemand), else on the first request that wants them.
+// So a bridge nobody scrapes, or scrapes in one representation, renders only what is used,
+// and a steady scraper always finds its body ready. The parsed samples are not kept: a body
+// rendered late is derived from the text body (or from the upstream's own OpenMetrics body).
 //
-// Thread-safety: Snapshot is immutable. SnapshotSlot is safe for concurrent Load/Store.
+// Thread-safety: Body() may be called concurrently; a late body is rendered exactly once
+// (the first caller renders, concurrent callers wait). SnapshotSlot is safe for concurrent
+// Load/Store.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -53,23 +63,70 @@ struct RenderedBody {
   bool gzip = false;
 };
 
+inline constexpr uint8_t RepresentationBit(Representation r) { return uint8_t{1} << static_cast<int>(r); }
+
+// Which representations were served since the last build: a Target and its snapshots share
+// one, and the next BuildSnapshot pre-renders what it holds.
+class RepresentationDemand {
+ public:
+  void Note(Representation r) {
+    const uint8_t bit = RepresentationBit(r);
+    if ((bits_.load(std::memory_order_relaxed) & bit) == 0) bits_.fetch_or(bit, std::memory_order_relaxed);
+  }
+  uint8_t Take() { return bits_.exchange(0, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint8_t> bits_{0};
+};
+
+struct SnapshotOptions {
+  // Representations to render at build time (RepresentationBit); kTextGzip always is.
+  uint8_t prerender = 0;
+  // Noted on every Body() call (may be null).
+  std::shared_ptr<RepresentationDemand> demand;
+  // The upstream's body when it was OpenMetrics: a late OpenMetrics body is rendered from it
+  // (the text rendering has no UNIT, info or stateset). Null when the upstream was text
+  // 0.0.4, whose OpenMetrics rendering is re-derived from the text body.
+  std::shared_ptr<const std::string> openmetrics_source;
+};
+
 struct Snapshot {
   std::string job;
   std::string instance;        // the upstream target, host:port
   int64_t fetch_time_ms = 0;   // when the upstream answered
-  uint64_t content_hash = 0;   // of the text rendering; equal data -> equal hash
-  expo::Exposition data;       // parsed upstream data (upstream timestamps kept)
-  std::array<RenderedBody, 4> bodies;
+  uint64_t content_hash = 0;   // XXH3-64 of the text rendering; equal data -> equal hash
+  // The families with their HELP/TYPE/UNIT, for metadata (remote write, /api/v1/metadata).
+  // Their samples are dropped once the prerendered bodies are made.
+  expo::Exposition metadata;
+  size_t sample_count = 0;
+  size_t text_bytes = 0;       // size of the plain text 0.0.4 body
+  std::shared_ptr<RepresentationDemand> demand;
 
-  const RenderedBody& Body(Representation r) const { return bodies[static_cast<int>(r)]; }
-  size_t SampleCount() const { return data.SampleCount(); }
+  // The body for `r`, rendered now if it was not yet (which costs tens of milliseconds for a
+  // 100k-series body, once per snapshot and representation). Notes the demand.
+  const RenderedBody& Body(Representation r) const;
+  // True if the body for `r` exists already (for tests and status).
+  bool Rendered(Representation r) const;
+  size_t SampleCount() const { return sample_count; }
+
+ private:
+  friend Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string, std::string, int64_t,
+                                                               expo::Exposition, const SnapshotOptions&);
+  void RenderLate(Representation r) const;
+  void Install(Representation r, std::string body) const;
+
+  std::shared_ptr<const std::string> openmetrics_source_;
+  mutable std::array<std::once_flag, 4> once_;
+  mutable std::array<std::atomic<bool>, 4> ready_{};
+  mutable std::array<RenderedBody, 4> bodies_;
 };
 
-// Renders and compresses the four bodies (values without timestamps) and computes ETags.
-// Costly for large bodies (tens to hundreds of ms for 100k series): REQUIRES it is not called
-// on an I/O thread.
+// Renders the text body, its gzip (which the store keeps) and ETags, and the representations
+// options.prerender asks for. Costly for large bodies (tens of ms for 100k series): REQUIRES
+// it is not called on an I/O thread.
 Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::string instance,
-                                                      int64_t fetch_time_ms, expo::Exposition data);
+                                                      int64_t fetch_time_ms, expo::Exposition data,
+                                                      const SnapshotOptions& options = {});
 
 // True if an If-None-Match header value matches `etag` (a list, weak comparison, or "*").
 bool EtagMatches(std::string_view if_none_match, std::string_view etag);

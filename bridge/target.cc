@@ -184,7 +184,10 @@ Target::Target(asio::io_context& io, asio::thread_pool& work, Clock* clock, conf
 void Target::Start(std::optional<TargetCarryOver> carry, std::optional<int64_t> last_success_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   if (carry) {
-    if (carry->snapshot) slot_.Store(carry->snapshot);
+    if (carry->snapshot) {
+      slot_.Store(carry->snapshot);
+      if (carry->snapshot->demand) demand_ = carry->snapshot->demand;
+    }
     requests_by_code_ = carry->requests_by_code;
     if (carry->last_success_ms) last_success_ms = carry->last_success_ms;
     schedule_.RestoreAttempts(carry->attempts_ms);
@@ -298,7 +301,8 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
     expo::ParseOptions popts;
     if (self->job_.sample_limit > 0) popts.max_samples = self->job_.sample_limit;
     if (self->job_.label_limit > 0) popts.max_label_count = self->job_.label_limit;
-    auto parsed = expo::ParseExposition(resp.body, expo::FormatFromContentType(resp.content_type), popts);
+    const expo::Format format = expo::FormatFromContentType(resp.content_type);
+    auto parsed = expo::ParseExposition(resp.body, format, popts);
     std::shared_ptr<const Snapshot> snap;
     std::string err;
     if (!parsed.ok()) {
@@ -308,7 +312,13 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
       if (self->store_) {
         samples = ToSeriesSamples(*parsed, self->job_.job_name, self->address_, self->job_.honor_labels);
       }
-      auto built = BuildSnapshot(self->job_.job_name, self->address_, now, std::move(parsed).value());
+      SnapshotOptions so;
+      so.demand = self->demand_;
+      so.prerender = self->demand_->Take();
+      // An OpenMetrics upstream body is kept for a late OpenMetrics rendering (the text
+      // rendering has no UNIT, info or stateset); a text one is not needed.
+      if (format == expo::Format::kOpenMetrics) so.openmetrics_source = std::make_shared<const std::string>(std::move(resp.body));
+      auto built = BuildSnapshot(self->job_.job_name, self->address_, now, std::move(parsed).value(), so);
       if (built.ok()) {
         snap = std::move(built).value();
       } else {
@@ -321,7 +331,7 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
         // already holds its gzip, which the store keeps as is: no second compression.
         // (A fetch whose snapshot could not be built counts as failed, and is not stored.)
         Status st = self->store_->AppendFetchGzipBody(
-            self->key_, now, samples, *snap->bodies[static_cast<int>(Representation::kTextGzip)].body);
+            self->key_, now, samples, *snap->Body(Representation::kTextGzip).body);
         if (!st.ok()) LogError("storing fetch failed", {{"job", self->job_.job_name}, {"err", st.message()}});
       }
     }
@@ -375,7 +385,7 @@ TargetStatus Target::status() const {
   if (snap) {
     s.data_time_ms = snap->fetch_time_ms;
     s.samples = snap->SampleCount();
-    s.body_bytes = snap->Body(Representation::kText).body->size();
+    s.body_bytes = snap->text_bytes;
   }
   std::lock_guard<std::mutex> lock(mu_);
   s.health = schedule_.health();

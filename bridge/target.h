@@ -112,6 +112,9 @@ class Target : public std::enable_shared_from_this<Target> {
   asio::strand<asio::io_context::executor_type> strand_;
   asio::steady_timer timer_;
   SnapshotSlot slot_;
+  // What the served snapshots were asked for; the next snapshot pre-renders it. Replaced
+  // only in Start (by a carried snapshot's), before any fetch.
+  std::shared_ptr<RepresentationDemand> demand_ = std::make_shared<RepresentationDemand>();
 
   mutable std::mutex mu_;  // guards everything below
   Schedule schedule_;
