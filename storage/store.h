@@ -391,14 +391,10 @@ class Store {
   // The series of a target's last fetch, in the fetch's order (AppendFetch's fast path).
   // SeriesState pointers stay valid: series_ entries are never erased.
   struct TargetOrder {
-    std::string keys;            // their canonical keys, concatenated
-    std::vector<uint32_t> ends;  // end offset of key i in keys
     std::vector<int64_t> ids;
-    std::vector<SeriesState*> states;
-    std::string_view Key(size_t i) const {
-      const size_t begin = i == 0 ? 0 : ends[i - 1];
-      return std::string_view(keys).substr(begin, ends[i] - begin);
-    }
+    std::vector<SeriesState*> states;  // never dangle: series_ does not erase
+    // The canonical key of series i (held once, by ids_).
+    std::string_view Key(size_t i) const { return *states[i]->key; }
   };
   std::unordered_map<std::string, TargetOrder> target_order_;
   std::unordered_map<std::string, int64_t> target_last_ms_;

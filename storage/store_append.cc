@@ -150,7 +150,6 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   const TargetOrder* order = order_it != target_order_.end() ? &order_it->second : nullptr;
   size_t matched = 0;
   bool diverged = false;
-  TargetOrder next_order;  // keys of this fetch, built once it diverges
   for (size_t i = 0; i < samples.size(); ++i) {
     const SeriesSample& s = samples[i];
     Planned p;
@@ -162,21 +161,13 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
       p.state = order->states[i];
       ++matched;
     } else {
-      if (!diverged) {
-        diverged = true;
-        if (matched > 0) {
-          next_order.keys.assign(order->keys, 0, order->ends[matched - 1]);
-          next_order.ends.assign(order->ends.begin(), order->ends.begin() + matched);
-        }
-      }
+      diverged = true;
       if (s.key.empty()) {
         SB_RETURN_IF_ERROR(EncodeCanonical(s.labels, &key));
       } else {
         SB_RETURN_IF_ERROR(CheckCanonicalKey(s.key));
         key.assign(s.key);
       }
-      next_order.keys += key;
-      next_order.ends.push_back(static_cast<uint32_t>(next_order.keys.size()));
       auto id = ids_.find(std::string_view(key));  // ids_ only changes under write_mu_
       if (id != ids_.end()) {
         p.id = id->second;
@@ -215,7 +206,11 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   // Stale markers for series of the previous fetch that are gone now.
   auto target = targets_.find(target_key);
   if (target != targets_.end()) {
-    SB_ASSIGN_OR_RETURN(std::vector<int64_t> previous, PreviousSeries(target->second));
+    // The previous fetch's series: its recorded order when this process appended it (the
+    // same ids as the targets row's last_series), else read back from that row.
+    std::vector<int64_t> read_back;
+    if (order == nullptr) { SB_ASSIGN_OR_RETURN(read_back, PreviousSeries(target->second)); }
+    const std::vector<int64_t>& previous = order != nullptr ? order->ids : read_back;
     for (int64_t id : previous) {
       if (static_cast<size_t>(id) < seen_epoch_.size() && seen_epoch_[id] == epoch_) continue;
       auto st = series_.find(id);
@@ -285,12 +280,7 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   index_lock.unlock();
   heads_lock.unlock();
   if (!same_order) {  // record this fetch's order for the next one
-    if (!diverged) {  // a prefix of the previous order (or empty)
-      if (order != nullptr && matched > 0) {
-        next_order.keys.assign(order->keys, 0, order->ends[matched - 1]);
-        next_order.ends.assign(order->ends.begin(), order->ends.begin() + matched);
-      }
-    }
+    TargetOrder next_order;
     next_order.ids.reserve(num_given);
     next_order.states.reserve(num_given);
     for (size_t i = 0; i < num_given; ++i) {
