@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace sb::expo {
@@ -22,26 +24,61 @@ const char* MetricTypeName(MetricType type, bool openmetrics) {
 
 namespace {
 
+// Character classes of legacy names, as a table: one load per byte.
+constexpr uint8_t kMetricStart = 1, kMetricChar = 2, kLabelStart = 4, kLabelChar = 8;
+struct NameChars {
+  uint8_t t[256] = {};
+  constexpr NameChars() {
+    for (int c = 0; c < 256; ++c) {
+      const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+      const bool digit = c >= '0' && c <= '9';
+      t[c] = (alpha || c == ':' ? kMetricStart : 0) | (alpha || digit || c == ':' ? kMetricChar : 0) |
+             (alpha ? kLabelStart : 0) | (alpha || digit ? kLabelChar : 0);
+    }
+  }
+};
+constexpr NameChars kNameChars;
+
 bool IsLegacyName(std::string_view s, bool metric) {
   if (s.empty()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                    (metric && c == ':') || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
+  const uint8_t start = metric ? kMetricStart : kLabelStart;
+  const uint8_t rest = metric ? kMetricChar : kLabelChar;
+  if (!(kNameChars.t[static_cast<uint8_t>(s[0])] & start)) return false;
+  for (size_t i = 1; i < s.size(); ++i) {
+    if (!(kNameChars.t[static_cast<uint8_t>(s[i])] & rest)) return false;
   }
   return true;
 }
 
-// Appends `s` with \ -> \\, newline -> \n, and (if `quote`) " -> \".
+// The index of the first byte at or after `from` that AppendEscaped must escape (\, newline,
+// and " if `quote`), or s.size(). Tests eight bytes at a time: a word has a byte equal to
+// b exactly when HasZeroByte(word ^ (b repeated)) is non-zero.
+size_t FindEscape(std::string_view s, size_t from, bool quote) {
+  constexpr uint64_t kOnes = 0x0101010101010101u, kHighs = 0x8080808080808080u;
+  auto has_zero_byte = [](uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+  size_t i = from;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    uint64_t hit = has_zero_byte(w ^ (kOnes * '\\')) | has_zero_byte(w ^ (kOnes * '\n'));
+    if (quote) hit |= has_zero_byte(w ^ (kOnes * '"'));
+    if (hit != 0) break;  // the byte is in this word; the loop below finds it
+  }
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '\\' || c == '\n' || (quote && c == '"')) return i;
+  }
+  return s.size();
+}
+
+// Appends `s` with \ -> \\, newline -> \n, and (if `quote`) " -> \". Runs without escapes
+// are copied in one append.
 void AppendEscaped(std::string* out, std::string_view s, bool quote) {
   size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c != '\\' && c != '\n' && !(quote && c == '"')) continue;
+  for (size_t i = FindEscape(s, 0, quote); i < s.size(); i = FindEscape(s, i + 1, quote)) {
     out->append(s.data() + run, i - run);
-    out->push_back('\\');
-    out->push_back(c == '\n' ? 'n' : c);
+    const char esc[2] = {'\\', s[i] == '\n' ? 'n' : s[i]};
+    out->append(esc, 2);
     run = i + 1;
   }
   out->append(s.data() + run, s.size() - run);
@@ -82,8 +119,19 @@ void AppendSeconds(std::string* out, int64_t ms) {
   out->append(f, n);
 }
 
-void AppendSample(std::string* out, const Sample& s, bool with_ts, bool om) {
-  const bool legacy = IsLegacyName(s.name, true);
+// The last sample name AppendSample checked. Consecutive samples usually share their
+// name, and comparing bytes is cheaper than classifying them again.
+struct LastName {
+  std::string_view name;
+  bool legacy = false;
+};
+
+void AppendSample(std::string* out, const Sample& s, bool with_ts, bool om, LastName* last) {
+  if (s.name != last->name) {
+    last->name = s.name;
+    last->legacy = IsLegacyName(s.name, true);
+  }
+  const bool legacy = last->legacy;
   if (legacy) out->append(s.name);
   if (!legacy || !s.labels.empty()) {
     out->push_back('{');
@@ -112,15 +160,31 @@ void AppendSample(std::string* out, const Sample& s, bool with_ts, bool om) {
   out->push_back('\n');
 }
 
-// A cheap upper-bound-ish estimate of the rendered size, to reserve once.
+// Room for one sample: its names and values plus 48 bytes for punctuation, the value and a
+// timestamp. An upper bound unless names need quoting or values escaping.
+size_t SampleSizeBound(const Sample& s) {
+  size_t n = s.name.size() + 48;
+  for (const Label& l : s.labels) n += l.name.size() + l.value.size() + 4;
+  return n;
+}
+
+// An estimate of the rendered size, to reserve once. Walking every label of every sample
+// costs a pass over the whole exposition, so a large family is measured on kProbes samples
+// spread across it and scaled up; the samples of one family have similar shapes, and the
+// 48-byte slack per sample absorbs the spread. A low estimate only costs a regrowth.
 size_t EstimateSize(const Exposition& exp) {
+  constexpr size_t kProbes = 16;
   size_t n = 16;
   for (const Family& f : exp.families) {
     n += 2 * f.name.size() + f.help.size() + f.unit.size() + 48;
-    for (const Sample& s : f.samples) {
-      n += s.name.size() + 48;
-      for (const Label& l : s.labels) n += l.name.size() + l.value.size() + 4;
+    const size_t count = f.samples.size();
+    if (count <= kProbes) {
+      for (const Sample& s : f.samples) n += SampleSizeBound(s);
+      continue;
     }
+    size_t probed = 0;
+    for (size_t k = 0; k < kProbes; ++k) probed += SampleSizeBound(f.samples[k * count / kProbes]);
+    n += probed / kProbes * count + (probed % kProbes) * count / kProbes;
   }
   return n;
 }
@@ -147,6 +211,17 @@ void AppendGoFloat(std::string* out, double v, char format) {
   if (std::isinf(v)) {
     out->append(v > 0 ? "+Inf" : "-Inf");
     return;
+  }
+  // Integers below 1e6 in magnitude (Scout's values) print as themselves in 'g' and 'f';
+  // -0 takes the general path, which keeps its sign.
+  if (format != 'e' && v > -1e6 && v < 1e6 && (v != 0 || !std::signbit(v))) {
+    const auto i = static_cast<int64_t>(v);
+    if (static_cast<double>(i) == v) {
+      char buf[8];
+      const auto r = std::to_chars(buf, buf + sizeof buf, i);
+      out->append(buf, r.ptr - buf);
+      return;
+    }
   }
   // Shortest round-trip digits in scientific form, e.g. "-1.2345e+02".
   char buf[40];
@@ -191,6 +266,7 @@ void AppendGoFloat(std::string* out, double v, char format) {
 std::string RenderText004(const Exposition& exp, const RenderOptions& opts) {
   std::string out;
   out.reserve(EstimateSize(exp));
+  LastName last;
   for (const Family& f : exp.families) {
     if (!f.help.empty()) {
       AppendMeta(&out, "HELP", f.name);
@@ -208,7 +284,7 @@ std::string RenderText004(const Exposition& exp, const RenderOptions& opts) {
     AppendMeta(&out, "TYPE", f.name);
     out.append(type);
     out.push_back('\n');
-    for (const Sample& s : f.samples) AppendSample(&out, s, opts.with_timestamps, false);
+    for (const Sample& s : f.samples) AppendSample(&out, s, opts.with_timestamps, false, &last);
   }
   return out;
 }
@@ -216,6 +292,7 @@ std::string RenderText004(const Exposition& exp, const RenderOptions& opts) {
 std::string RenderOpenMetrics(const Exposition& exp, const RenderOptions& opts) {
   std::string out;
   out.reserve(EstimateSize(exp));
+  LastName last;
   for (const Family& f : exp.families) {
     std::string_view name = f.name;
     MetricType type = f.type;
@@ -250,7 +327,7 @@ std::string RenderOpenMetrics(const Exposition& exp, const RenderOptions& opts) 
       out.append(f.unit);
       out.push_back('\n');
     }
-    for (const Sample& s : f.samples) AppendSample(&out, s, opts.with_timestamps, true);
+    for (const Sample& s : f.samples) AppendSample(&out, s, opts.with_timestamps, true, &last);
   }
   out.append("# EOF\n");
   return out;
