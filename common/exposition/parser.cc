@@ -491,8 +491,8 @@ class Parser {
     }
     if (current_->samples.empty() && !om_) typed_or_sampled_.insert(current_->name);
     Sample& s = current_->samples.emplace_back();
-    // Consecutive samples usually share a name; copying from the previous one is cheap.
-    s.name = name_;
+    // A copy constructed, not assigned, for an exact-size buffer (see ParseLabels).
+    s.name = std::string(name_);
     const size_t n = labels_.size();
     s.labels = std::move(labels_);
     labels_.clear();
