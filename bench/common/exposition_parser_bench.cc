@@ -1,14 +1,32 @@
 // Exposition parser and renderer throughput on Scout-shaped bodies from the shared
 // deterministic generator (tools/scout_sim/scout_data.h). Reports MB/s (bytes processed)
 // and ns_per_sample. The OpenMetrics bodies are the same data re-rendered as OpenMetrics.
+// The parse benchmarks also report allocs_per_sample and alloc_bytes_per_sample: calls to,
+// and bytes asked of, the global operator new, which this binary replaces to count them.
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <new>
 #include <string>
 
 #include "common/exposition/parser.h"
 #include "common/exposition/render.h"
 #include "tools/scout_sim/scout_data.h"
+
+// Counts the allocations of the benchmark thread (thread_local: no atomic on the hot path).
+thread_local uint64_t t_allocs = 0, t_alloc_bytes = 0;
+
+// Replacements of the global operator new/delete. noinline keeps GCC from pairing an
+// inlined malloc with a free it cannot see through (-Wmismatched-new-delete).
+__attribute__((noinline)) void* operator new(size_t n) {
+  ++t_allocs;
+  t_alloc_bytes += n;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace sb::expo {
 namespace {
@@ -42,6 +60,7 @@ void ParseBench(benchmark::State& state, int approx_series, Format format) {
     body = RenderOpenMetrics(MustParse(body, Format::kText004));
   }
   size_t samples = 0;
+  const uint64_t allocs0 = t_allocs, bytes0 = t_alloc_bytes;
   for (auto _ : state) {
     auto r = ParseExposition(body, format);
     if (!r.ok()) {
@@ -52,6 +71,12 @@ void ParseBench(benchmark::State& state, int approx_series, Format format) {
     benchmark::DoNotOptimize(r);
   }
   SetCounters(state, body.size(), samples);
+  const double parsed = static_cast<double>(state.iterations()) * static_cast<double>(samples);
+  if (parsed > 0) {
+    state.counters["allocs_per_sample"] = static_cast<double>(t_allocs - allocs0) / parsed;
+    state.counters["alloc_bytes_per_sample"] =
+        static_cast<double>(t_alloc_bytes - bytes0) / parsed;
+  }
 }
 
 void BM_ParseText_250Series(benchmark::State& state) { ParseBench(state, 250, Format::kText004); }

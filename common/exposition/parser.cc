@@ -76,6 +76,23 @@ bool ParseFloat(std::string_view tok, double* out) {
   }
   std::string_view rest = tok.substr(i);
   if (rest.empty() || rest[0] == '+' || rest[0] == '-') return false;
+  // Fast path for plain decimal integers, the values Scout exposes. Up to 18 digits fit an
+  // int64 exactly, and converting that to double rounds to nearest-even as from_chars does,
+  // so the result is the same double.
+  if (rest.size() <= 18) {
+    uint64_t n = 0;
+    size_t k = 0;
+    for (; k < rest.size(); ++k) {
+      const unsigned d = static_cast<unsigned char>(rest[k]) - unsigned{'0'};
+      if (d > 9) break;
+      n = n * 10 + d;
+    }
+    if (k == rest.size()) {
+      const double v = static_cast<double>(static_cast<int64_t>(n));
+      *out = neg ? -v : v;
+      return true;
+    }
+  }
   std::chars_format fmt = std::chars_format::general;
   if (rest.size() > 2 && rest[0] == '0' && (rest[1] == 'x' || rest[1] == 'X')) {
     fmt = std::chars_format::hex;
@@ -155,27 +172,67 @@ class Parser {
                       "' (expected a metric name, a comment or a blank line)");
   }
 
-  // Reads a quoted string starting at line_[*i] == '"', unescaping \\ \" \n into *out.
-  // On success *i is just past the closing quote.
-  Status ReadQuoted(size_t* i, std::string* out) {
+  // Finds the quoted string that opens at line_[*i] == '"' and checks its escapes (\\ \" \n),
+  // without copying. On success *raw is the text between the quotes, still escaped,
+  // *escaped says whether it holds a backslash, and *i is just past the closing quote.
+  // Errors come in the order a left-to-right scan meets them. Linear in the line length:
+  // the closing quote is searched again only when an escape consumed the one found.
+  Status ScanQuoted(size_t* i, std::string_view* raw, bool* escaped) {
     const size_t open = *i;
+    const size_t n = line_.size();
     size_t j = open + 1;
-    size_t run = j;  // start of the current unescaped run
-    out->clear();
+    size_t quote = FindByte(j, n, '"');
+    *escaped = false;
     for (;;) {
-      while (j < line_.size() && line_[j] != '"' && line_[j] != '\\') ++j;
-      if (j >= line_.size()) return Err(open, "unterminated quoted string");
-      out->append(line_.data() + run, j - run);
-      if (line_[j] == '"') break;
-      if (j + 1 >= line_.size()) return Err(open, "unterminated quoted string");
-      const char e = line_[j + 1];
-      if (e == '\\' || e == '"') out->push_back(e);
-      else if (e == 'n') out->push_back('\n');
-      else return Err(j, std::string("invalid escape sequence '\\") + e + "'");
-      j += 2;
-      run = j;
+      const size_t bs = FindByte(j, quote, '\\');
+      if (bs == quote) break;  // no escape before the quote (or before the line end)
+      if (bs + 1 >= n) return Err(open, "unterminated quoted string");
+      const char e = line_[bs + 1];
+      if (e != '\\' && e != '"' && e != 'n') {
+        return Err(bs, std::string("invalid escape sequence '\\") + e + "'");
+      }
+      *escaped = true;
+      j = bs + 2;
+      if (quote < j) quote = FindByte(j, n, '"');
     }
-    *i = j + 1;
+    if (quote >= n) return Err(open, "unterminated quoted string");
+    *raw = line_.substr(open + 1, quote - open - 1);
+    *i = quote + 1;
+    return Status::OK();
+  }
+
+  // The first `c` in line_[from, to), or `to`.
+  size_t FindByte(size_t from, size_t to, char c) const {
+    if (from >= to) return to;
+    const void* p = std::memchr(line_.data() + from, c, to - from);
+    return p ? static_cast<size_t>(static_cast<const char*>(p) - line_.data()) : to;
+  }
+
+  // Replaces *out with `raw` unescaped. REQUIRES: raw's escapes passed ScanQuoted.
+  static void Unescape(std::string_view raw, std::string* out) {
+    out->clear();
+    out->reserve(raw.size());
+    size_t run = 0;
+    while (run < raw.size()) {
+      const void* p = std::memchr(raw.data() + run, '\\', raw.size() - run);
+      if (p == nullptr) break;
+      const size_t bs = static_cast<size_t>(static_cast<const char*>(p) - raw.data());
+      out->append(raw.data() + run, bs - run);
+      const char e = raw[bs + 1];
+      out->push_back(e == 'n' ? '\n' : e);
+      run = bs + 2;
+    }
+    out->append(raw.data() + run, raw.size() - run);
+  }
+
+  // Reads a quoted string at line_[*i] == '"' into *out, unescaped. On success *i is just
+  // past the closing quote.
+  Status ReadQuoted(size_t* i, std::string* out) {
+    std::string_view raw;
+    bool escaped;
+    SB_RETURN_IF_ERROR(ScanQuoted(i, &raw, &escaped));
+    if (escaped) Unescape(raw, out);
+    else out->assign(raw);
     return Status::OK();
   }
 
@@ -261,6 +318,7 @@ class Parser {
     }
     current_ = &exp_.families.emplace_back();
     current_->name = meta_name_;
+    last_sample_in_current_ = false;
     have_help_ = have_type_ = have_unit_ = false;
     *have_flag = true;
     return current_;
@@ -270,11 +328,20 @@ class Parser {
     if (++sample_count_ > opts_.max_samples) {
       return Err(i, "too many samples (max_samples=" + std::to_string(opts_.max_samples) + ")");
     }
-    name_.clear();
     labels_.clear();
     const size_t name_pos = i;
-    if (line_[i] != '{') {
-      SB_RETURN_IF_ERROR(ReadMetricName(&i, &name_, ""));
+    bool same_name = false;  // same legacy name as the previous sample, left in name_
+    if (line_[i] == '{') {
+      name_.clear();
+      name_is_legacy_ = false;
+    } else {
+      if (name_is_legacy_ && HasLegacyNameAt(i, name_)) {
+        i += name_.size();
+        same_name = true;
+      } else {
+        SB_RETURN_IF_ERROR(ReadMetricName(&i, &name_, ""));
+        name_is_legacy_ = line_[name_pos] != '"';
+      }
       i = FirstNonBlank(i);
     }
     if (i < line_.size() && line_[i] == '{') SB_RETURN_IF_ERROR(ParseLabels(&i));
@@ -299,8 +366,17 @@ class Parser {
     if (i < line_.size() && !(om_ && line_[i] == '#')) {
       return Err(i, "unexpected text after the sample");
     }
-    AddSample(value, ts);
+    AddSample(value, ts, same_name);
     return Status::OK();
+  }
+
+  // Whether the legacy metric name at line_[i] is exactly `name`: the bytes match and no
+  // name character follows. REQUIRES: `name` is a non-empty legacy name, so that this
+  // equals reading the name with ReadMetricName and comparing.
+  bool HasLegacyNameAt(size_t i, const std::string& name) const {
+    const size_t n = name.size();
+    if (line_.size() - i < n || std::memcmp(line_.data() + i, name.data(), n) != 0) return false;
+    return i + n == line_.size() || !Is(line_[i + n], kMetricChar);
   }
 
   Status ParseTimestamp(size_t i, size_t end, std::optional<int64_t>* ts) {
@@ -363,6 +439,7 @@ class Parser {
       if (lname == "__name__") {
         if (!name_.empty()) return Err(lpos, "duplicate label name \"__name__\"");
         SB_RETURN_IF_ERROR(ReadQuoted(&i, &name_));
+        name_is_legacy_ = false;
       } else {
         for (const Label& l : labels_) {
           if (l.name == lname) return Err(lpos, "duplicate label name \"" + std::string(lname) + "\"");
@@ -371,9 +448,14 @@ class Parser {
           return Err(lpos, "too many labels (max_label_count=" +
                                std::to_string(opts_.max_label_count) + ")");
         }
-        Label& l = labels_.emplace_back();
-        l.name.assign(lname);
-        SB_RETURN_IF_ERROR(ReadQuoted(&i, &l.value));
+        std::string_view raw;
+        bool escaped;
+        SB_RETURN_IF_ERROR(ScanQuoted(&i, &raw, &escaped));
+        // Constructed rather than assigned: a new string gets an exact-size buffer, where
+        // assigning to an empty one rounds the capacity up to 30.
+        Label& l = labels_.emplace_back(Label{std::string(lname), std::string()});
+        if (escaped) Unescape(raw, &l.value);
+        else l.value = std::string(raw);
       }
       if (!SkipLabelSeparator(&i)) return SeparatorError(i, "label value");
       if (line_[i - 1] == '}') break;
@@ -398,22 +480,26 @@ class Parser {
     return true;
   }
 
-  void AddSample(double value, std::optional<int64_t> ts) {
-    if (current_ == nullptr || !Belongs(*current_, name_)) {
+  // `same_name`: name_ is the previous sample's name. If that sample joined current_, this
+  // one belongs there too, without comparing suffixes again.
+  void AddSample(double value, std::optional<int64_t> ts, bool same_name) {
+    if (!(same_name && last_sample_in_current_) &&
+        (current_ == nullptr || !Belongs(*current_, name_))) {
       current_ = &exp_.families.emplace_back();
       current_->name = name_;
       have_help_ = have_type_ = have_unit_ = false;
     }
     if (current_->samples.empty() && !om_) typed_or_sampled_.insert(current_->name);
     Sample& s = current_->samples.emplace_back();
-    // Consecutive samples usually share a name; copying from the previous one is cheap.
-    s.name = name_;
+    // A copy constructed, not assigned, for an exact-size buffer (see ParseLabels).
+    s.name = std::string(name_);
     const size_t n = labels_.size();
     s.labels = std::move(labels_);
     labels_.clear();
     labels_.reserve(n);
     s.value = value;
     s.timestamp_ms = ts;
+    last_sample_in_current_ = true;
   }
 
   const std::string_view body_;
@@ -423,6 +509,10 @@ class Parser {
   Family* current_ = nullptr;  // points into exp_.families; only the last one is current
   bool have_help_ = false, have_type_ = false, have_unit_ = false;
   bool seen_eof_ = false;
+  // The last sample went into current_ (no family opened since).
+  bool last_sample_in_current_ = false;
+  // name_ was read as a legacy (unquoted) name, so the next sample can match it bytewise.
+  bool name_is_legacy_ = false;
   size_t line_no_ = 0;
   size_t sample_count_ = 0;
   std::string_view line_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 
@@ -279,6 +280,59 @@ TEST(ExpositionParserTest, ReportsExactErrorPositions) {
     EXPECT_THAT(ParseError(c.body), HasSubstr(c.want)) << c.body;
     EXPECT_EQ(ParseError(c.body).rfind(c.want, 0), 0u) << ParseError(c.body);
   }
+}
+
+TEST(ExpositionParserTest, IntegerValuesParseToTheSameDoubleAsTheGeneralPath) {
+  // Plain integers take a fast path; the double must be the one strtod gives.
+  const char* tokens[] = {"0", "7", "007", "+42", "-42", "999999", "1000000",
+                          "9007199254740993", "123456789012345678", "999999999999999999",
+                          "1234567890123456789", "18446744073709551617"};
+  for (const char* t : tokens) {
+    EXPECT_EQ(ParseValue(t), std::strtod(t, nullptr)) << t;
+  }
+  EXPECT_TRUE(std::signbit(ParseValue("-0")));
+  EXPECT_FALSE(std::signbit(ParseValue("+0")));
+  EXPECT_THAT(ParseError("m 12a\n"), HasSubstr("1:3: invalid value \"12a\""));
+  EXPECT_THAT(ParseError("m +-1\n"), HasSubstr("1:3: invalid value"));
+  EXPECT_THAT(ParseError("m 1_000\n"), HasSubstr("1:3: invalid value"));
+}
+
+TEST(ExpositionParserTest, QuotedStringErrorsFollowScanOrder) {
+  // The first problem met left to right is the one reported.
+  EXPECT_THAT(ParseError("m{a=\"x\\q"), HasSubstr("1:7: invalid escape sequence '\\q'"));
+  EXPECT_THAT(ParseError("m{a=\"\\\"\\q\"} 1\n"), HasSubstr("1:8: invalid escape sequence"));
+  EXPECT_THAT(ParseError("m{a=\"\\\"} 1\n"), HasSubstr("1:5: unterminated quoted string"));
+  EXPECT_THAT(ParseError("m{a=\"ab\\\\\"} 1\n"), HasSubstr("OK"));
+  // A long line of escapes without a closing quote fails (in linear time).
+  EXPECT_THAT(ParseError("m{a=\"" + std::string(200000, '\\') + "\n"),
+              HasSubstr("1:5: unterminated quoted string"));
+  Exposition e = MustParse("m{a=\"" + std::string(20000, '\\') + "\"} 1\n");
+  ASSERT_EQ(e.SampleCount(), 1u);
+  EXPECT_EQ(e.families[0].samples[0].labels[0].value, std::string(10000, '\\'));
+}
+
+TEST(ExpositionParserTest, RepeatedSampleNamesAreStillReadWhole) {
+  // A sample name equal to the previous one is matched bytewise; a longer name sharing
+  // that prefix, or a quoted previous name, must not match.
+  Exposition e = MustParse("ab 1\nab{x=\"1\"} 2\nabc 3\nab:c 4\nab 5\n");
+  ASSERT_EQ(e.families.size(), 4u);
+  EXPECT_EQ(e.families[0].name, "ab");
+  EXPECT_EQ(e.families[0].samples.size(), 2u);
+  EXPECT_EQ(e.families[1].samples[0].name, "abc");
+  EXPECT_EQ(e.families[2].samples[0].name, "ab:c");
+  EXPECT_EQ(e.families[3].samples[0].name, "ab");
+  EXPECT_THAT(ParseError("\"a.b\" 1\na.b 2\n"), HasSubstr("2:2: invalid value"));
+  EXPECT_THAT(ParseError("{__name__=\"a.b\"} 1\na.b 2\n"), HasSubstr("2:2: invalid value"));
+  EXPECT_THAT(ParseError("a 1\na{__name__=\"a\"} 2\n"),
+              HasSubstr("2:3: duplicate label name \"__name__\""));
+  // A HELP line between two samples of one name opens a family that the second joins.
+  e = MustParse("a 1\n# HELP a x\na 2\n");
+  ASSERT_EQ(e.families.size(), 2u);
+  EXPECT_EQ(e.families[1].help, "x");
+  EXPECT_EQ(e.families[1].samples.size(), 1u);
+  e = MustParse("# TYPE c counter\nc_total 1\nc_total 2\nc_created 3\nc_total 4\n");
+  ASSERT_EQ(e.families.size(), 1u);
+  EXPECT_EQ(e.families[0].samples.size(), 4u);
 }
 
 TEST(ExpositionParserTest, EnforcesLimits) {

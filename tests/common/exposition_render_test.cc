@@ -166,6 +166,32 @@ TEST(ExpositionRenderTest, Text004MapsOpenMetricsOnlyTypesToUntyped) {
   EXPECT_STREQ(MetricTypeName(MetricType::kGaugeHistogram, true), "gaugehistogram");
 }
 
+TEST(ExpositionRenderTest, EscapesLongAndShortValuesAlike) {
+  // Values shorter and longer than a word, and lines longer than the renderer's stack
+  // buffer, escape the same way.
+  for (size_t len : {0u, 1u, 7u, 8u, 9u, 17u, 100u, 3000u}) {
+    std::string value, want;
+    for (size_t i = 0; i < len; ++i) {
+      const char c = "ab\\c\"d\nefghij"[i % 12];
+      value += c;
+      want += c == '\\' ? "\\\\" : c == '"' ? "\\\"" : c == '\n' ? "\\n" : std::string(1, c);
+    }
+    Exposition exp;
+    Family& f = exp.families.emplace_back();
+    f.name = "m";
+    f.type = MetricType::kGauge;
+    f.samples.push_back({"m", {{"v", value}, {"w.x", value}}, 7, 1500});
+    RenderOptions opts;
+    opts.with_timestamps = true;
+    EXPECT_EQ(RenderText004(exp, opts), "# TYPE m gauge\nm{v=\"" + want + "\",\"w.x\"=\"" + want +
+                                            "\"} 7 1500\n")
+        << len;
+    EXPECT_EQ(RenderOpenMetrics(exp, opts), "# TYPE m gauge\nm{v=\"" + want + "\",\"w.x\"=\"" +
+                                                want + "\"} 7 1.5\n# EOF\n")
+        << len;
+  }
+}
+
 TEST(ExpositionRenderTest, EmptyExposition) {
   EXPECT_EQ(RenderText004(Exposition{}), "");
   EXPECT_EQ(RenderOpenMetrics(Exposition{}), "# EOF\n");
