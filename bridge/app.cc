@@ -312,6 +312,7 @@ std::optional<TargetCarryOver> App::StoredState(const std::string& job, const st
   }
   SnapshotOptions so;
   so.demand = std::make_shared<RepresentationDemand>();  // the target adopts it
+  so.upstream_body = (*latest)->body;  // the fetch's own source: same ETags as before the restart
   auto snap = BuildSnapshot(job, instance, (*latest)->fetch_time_ms, std::move(parsed).value(), so);
   if (!snap.ok()) return std::nullopt;
   TargetCarryOver carry;

@@ -283,6 +283,9 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
           return Finish(Status::Unavailable(prefix + "bad " + encoding + " body: " +
                                             decoded.status().message()));
         }
+        const bool gzip_stream = out.body.size() >= 2 && static_cast<unsigned char>(out.body[0]) == 0x1f &&
+                                 static_cast<unsigned char>(out.body[1]) == 0x8b;
+        if (gzip_stream) out.gzip_body = std::move(out.body);
         out.body = std::move(decoded).value();
       }
     } else if (!encoding.empty() && encoding != "identity") {

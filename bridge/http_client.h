@@ -93,6 +93,9 @@ struct FetchResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   // The body with any gzip/deflate Content-Encoding removed.
   std::string body;
+  // The body as received when it came with Content-Encoding gzip (a gzip stream that decoded
+  // to `body`), else empty: kept so that it need not be compressed again.
+  std::string gzip_body;
   std::string content_type;  // the Content-Type header, "" if absent
   // Body bytes as received, before decoding (excludes status line, headers and chunk framing).
   size_t wire_bytes = 0;

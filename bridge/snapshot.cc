@@ -115,14 +115,23 @@ expo::ParseOptions TrustedParseOptions(size_t samples) {
 }  // namespace
 
 void Snapshot::Install(Representation r, std::string body) const {
+  InstallShared(r, std::make_shared<const std::string>(std::move(body)));
+}
+
+void Snapshot::InstallShared(Representation r, std::shared_ptr<const std::string> body) const {
+  InstallAs(r, std::move(body), IsOpenMetrics(r) ? kOpenMetricsContentType : kTextContentType, IsGzip(r));
+}
+
+void Snapshot::InstallAs(Representation r, std::shared_ptr<const std::string> body,
+                         std::string_view content_type, bool gzip) const {
   const int i = Index(r);
   RenderedBody& out = bodies_[i];
-  out.body = std::make_shared<const std::string>(std::move(body));
+  out.body = std::move(body);
   char hash_hex[17];
   snprintf(hash_hex, sizeof hash_hex, "%016llx", static_cast<unsigned long long>(content_hash));
   out.etag = std::string("\"") + hash_hex + kEtagSuffix[i] + "\"";
-  out.content_type = IsOpenMetrics(r) ? kOpenMetricsContentType : kTextContentType;
-  out.gzip = IsGzip(r);
+  out.content_type = content_type;
+  out.gzip = gzip;
   std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + std::string(out.content_type) +
                      "\r\nContent-Length: " + std::to_string(out.body->size()) + "\r\n";
   if (out.gzip) head += "Content-Encoding: gzip\r\n";
@@ -146,44 +155,37 @@ const RenderedBody& Snapshot::Body(Representation r) const {
 
 bool Snapshot::Rendered(Representation r) const { return ready_[Index(r)].load(std::memory_order_acquire); }
 
+const std::string& Snapshot::StoredGzipBody() const {
+  if (source_format_ == expo::Format::kText004) return *source_gzip_;
+  return *Body(Representation::kTextGzip).body;
+}
+
 void Snapshot::RenderLate(Representation r) const {
-  // Only our own bytes are decoded here, so a failure means a bug or no memory: it is
-  // logged, and the request gets the gzip text body, which always exists.
+  // Only bytes this process produced or already parsed are decoded here, so a failure means
+  // a bug or no memory: it is logged, and this representation serves the gzip source as it
+  // is (labelled with its own format), which a scraper can still read.
   auto fail = [&](const Status& st) {
-    LogError("rendering a snapshot body failed; serving gzip text instead",
+    LogError("rendering a snapshot body failed; serving the gzip source instead",
              {{"job", job}, {"instance", instance}, {"err", st.message()}});
-    bodies_[Index(r)] = bodies_[Index(Representation::kTextGzip)];
-    ready_[Index(r)].store(true, std::memory_order_release);
+    InstallAs(r, source_gzip_,
+              source_format_ == expo::Format::kOpenMetrics ? kOpenMetricsContentType : kTextContentType, true);
   };
-  const std::string& text_gz = *bodies_[Index(Representation::kTextGzip)].body;
-  auto text = [&]() -> Result<std::string> { return GzipDecompress(text_gz, text_bytes); };
-  if (r == Representation::kText) {
-    auto t = text();
-    if (!t.ok()) return fail(t.status());
-    return Install(r, std::move(t).value());
+  auto source = GzipDecompress(*source_gzip_, source_bytes);
+  if (!source.ok()) return fail(source.status());
+  if (source_is_text_rendering_ && r == Representation::kText) return Install(r, std::move(source).value());
+  // An OpenMetrics gzip body reuses the plain one if that exists.
+  if (r == Representation::kOpenMetricsGzip && ready_[Index(Representation::kOpenMetrics)].load(std::memory_order_acquire)) {
+    auto gz = GzipCompress(*bodies_[Index(Representation::kOpenMetrics)].body, kSnapshotGzipLevel);
+    if (!gz.ok()) return fail(gz.status());
+    return Install(r, std::move(gz).value());
   }
-  // OpenMetrics, plain or gzip: from the plain OpenMetrics body if it exists, else parsed
-  // again from the upstream's OpenMetrics body or from the text body, and rendered.
-  std::string om;
-  if (ready_[Index(Representation::kOpenMetrics)].load(std::memory_order_acquire)) {
-    om = *bodies_[Index(Representation::kOpenMetrics)].body;
-  } else {
-    Result<expo::Exposition> parsed = Status::Internal("unset");
-    if (openmetrics_source_) {
-      parsed = expo::ParseExposition(*openmetrics_source_, expo::Format::kOpenMetrics,
-                                     TrustedParseOptions(sample_count));
-    } else {
-      auto t = text();
-      if (!t.ok()) return fail(t.status());
-      parsed = expo::ParseExposition(*t, expo::Format::kText004, TrustedParseOptions(sample_count));
-    }
-    if (!parsed.ok()) return fail(parsed.status());
-    expo::RenderOptions opts;
-    opts.with_timestamps = false;
-    om = expo::RenderOpenMetrics(*parsed, opts);
-  }
-  if (r == Representation::kOpenMetrics) return Install(r, std::move(om));
-  auto gz = GzipCompress(om, kSnapshotGzipLevel);
+  auto parsed = expo::ParseExposition(*source, source_format_, TrustedParseOptions(sample_count));
+  if (!parsed.ok()) return fail(parsed.status());
+  expo::RenderOptions opts;
+  opts.with_timestamps = false;
+  std::string plain = IsOpenMetrics(r) ? expo::RenderOpenMetrics(*parsed, opts) : expo::RenderText004(*parsed, opts);
+  if (!IsGzip(r)) return Install(r, std::move(plain));
+  auto gz = GzipCompress(plain, kSnapshotGzipLevel);
   if (!gz.ok()) return fail(gz.status());
   Install(r, std::move(gz).value());
 }
@@ -196,32 +198,53 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::stri
   snap->instance = std::move(instance);
   snap->fetch_time_ms = fetch_time_ms;
   snap->demand = options.demand;
-  snap->openmetrics_source_ = options.openmetrics_source;
   snap->sample_count = data.SampleCount();
 
   expo::RenderOptions opts;
   opts.with_timestamps = false;
-  std::string text = expo::RenderText004(data, opts);
-  snap->content_hash = XXH3_64bits(text.data(), text.size());
-  snap->text_bytes = text.size();
   // zlib level 1, as nginx's gzip_comp_level defaults to: on exposition text it is ~4x
   // faster than level 6 and ~15-20% larger (a 100k-series body of 10.9 MB: ~58 ms and 638
   // KB vs ~274 ms and 536 KB). Scout-sized bodies (tens of KB) differ by microseconds.
-  auto text_gz = GzipCompress(text, kSnapshotGzipLevel);
-  if (!text_gz.ok()) return text_gz.status().Annotate("compressing text body");
-  snap->Install(Representation::kTextGzip, std::move(text_gz).value());
-
-  const uint8_t want = options.prerender;
-  if (want & (RepresentationBit(Representation::kOpenMetrics) | RepresentationBit(Representation::kOpenMetricsGzip))) {
-    std::string om = expo::RenderOpenMetrics(data, opts);
-    if (want & RepresentationBit(Representation::kOpenMetricsGzip)) {
-      auto om_gz = GzipCompress(om, kSnapshotGzipLevel);
-      if (!om_gz.ok()) return om_gz.status().Annotate("compressing OpenMetrics body");
-      snap->Install(Representation::kOpenMetricsGzip, std::move(om_gz).value());
+  std::string text;  // the text rendering, if made
+  if (options.upstream_body.has_value()) {
+    const std::string_view body = *options.upstream_body;
+    snap->content_hash = XXH3_64bits(body.data(), body.size());
+    snap->source_bytes = body.size();
+    snap->source_format_ = options.upstream_format;
+    if (options.upstream_gzip) {
+      snap->source_gzip_ = options.upstream_gzip;
+    } else {
+      auto gz = GzipCompress(body, kSnapshotGzipLevel);
+      if (!gz.ok()) return gz.status().Annotate("compressing upstream body");
+      snap->source_gzip_ = std::make_shared<const std::string>(std::move(gz).value());
     }
-    if (want & RepresentationBit(Representation::kOpenMetrics)) snap->Install(Representation::kOpenMetrics, std::move(om));
+  } else {
+    text = expo::RenderText004(data, opts);
+    snap->content_hash = XXH3_64bits(text.data(), text.size());
+    snap->source_bytes = text.size();
+    auto gz = GzipCompress(text, kSnapshotGzipLevel);
+    if (!gz.ok()) return gz.status().Annotate("compressing text body");
+    snap->source_gzip_ = std::make_shared<const std::string>(std::move(gz).value());
+    snap->source_is_text_rendering_ = true;
+    snap->InstallShared(Representation::kTextGzip, snap->source_gzip_);
   }
-  if (want & RepresentationBit(Representation::kText)) snap->Install(Representation::kText, std::move(text));
+
+  const uint8_t want = options.prerender & ~(snap->source_is_text_rendering_ ? RepresentationBit(Representation::kTextGzip) : 0);
+  constexpr uint8_t kTextBits = RepresentationBit(Representation::kText) | RepresentationBit(Representation::kTextGzip);
+  constexpr uint8_t kOmBits = RepresentationBit(Representation::kOpenMetrics) | RepresentationBit(Representation::kOpenMetricsGzip);
+  for (const uint8_t bits : {kTextBits, kOmBits}) {
+    if ((want & bits) == 0) continue;
+    const bool om = bits == kOmBits;
+    std::string plain = om ? expo::RenderOpenMetrics(data, opts) : text.empty() ? expo::RenderText004(data, opts) : std::move(text);
+    const Representation plain_r = om ? Representation::kOpenMetrics : Representation::kText;
+    const Representation gzip_r = om ? Representation::kOpenMetricsGzip : Representation::kTextGzip;
+    if (want & RepresentationBit(gzip_r)) {
+      auto gz = GzipCompress(plain, kSnapshotGzipLevel);
+      if (!gz.ok()) return gz.status().Annotate("compressing a body");
+      snap->Install(gzip_r, std::move(gz).value());
+    }
+    if (want & RepresentationBit(plain_r)) snap->Install(plain_r, std::move(plain));
+  }
 
   for (auto& f : data.families) std::vector<expo::Sample>().swap(f.samples);
   snap->metadata = std::move(data);

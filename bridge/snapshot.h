@@ -4,13 +4,12 @@
 // swaps it in atomically (see SnapshotSlot).
 //
 // Serving a scrape is: negotiate a Representation from Accept/Accept-Encoding, compare the
-// ETag, and write the body. Bodies are rendered once per snapshot, not per request:
-//   - the gzip text 0.0.4 body always, at build time (the store keeps it);
-//   - the other three at build time if they were asked for while the previous snapshot was
-//     served (RepresentationDemand), else on the first request that wants them.
-// So a bridge nobody scrapes, or scrapes in one representation, renders only what is used,
-// and a steady scraper always finds its body ready. The parsed samples are not kept: a body
-// rendered late is derived from the text body (or from the upstream's own OpenMetrics body).
+// ETag, and write the body. Bodies are rendered once per snapshot, not per request: at build
+// time if they were asked for while the previous snapshot was served (RepresentationDemand),
+// else on the first request that wants them. So a bridge nobody scrapes renders nothing (the
+// store keeps the upstream's own gzip body), one scraped in one representation renders only
+// that, and a steady scraper always finds its body ready. The parsed samples are not kept: a
+// body rendered late is parsed again from the snapshot's source, the upstream body kept gzip.
 //
 // Thread-safety: Body() may be called concurrently; a late body is rendered exactly once
 // (the first caller renders, concurrent callers wait). SnapshotSlot is safe for concurrent
@@ -22,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -80,26 +80,33 @@ class RepresentationDemand {
 };
 
 struct SnapshotOptions {
-  // Representations to render at build time (RepresentationBit); kTextGzip always is.
+  // Representations to render at build time (RepresentationBit).
   uint8_t prerender = 0;
   // Noted on every Body() call (may be null).
   std::shared_ptr<RepresentationDemand> demand;
-  // The upstream's body when it was OpenMetrics: a late OpenMetrics body is rendered from it
-  // (the text rendering has no UNIT, info or stateset). Null when the upstream was text
-  // 0.0.4, whose OpenMetrics rendering is re-derived from the text body.
-  std::shared_ptr<const std::string> openmetrics_source;
+  // The upstream's body, uncompressed, that `data` was parsed from (read only during the
+  // build). When given, it is the snapshot's source: bodies not pre-rendered are rendered
+  // from it when first asked for, the ETags hash it, and a text 0.0.4 one is what the store
+  // keeps (StoredGzipBody). When absent, the text rendering of `data` is the source.
+  std::optional<std::string_view> upstream_body;
+  expo::Format upstream_format = expo::Format::kText004;
+  // The upstream's own gzip of upstream_body (its Content-Encoding), kept instead of a
+  // compression of ours. Null: compressed here (zlib level kSnapshotGzipLevel).
+  std::shared_ptr<const std::string> upstream_gzip;
 };
 
 struct Snapshot {
   std::string job;
   std::string instance;        // the upstream target, host:port
   int64_t fetch_time_ms = 0;   // when the upstream answered
-  uint64_t content_hash = 0;   // XXH3-64 of the text rendering; equal data -> equal hash
+  // XXH3-64 of the source (the upstream body, else the text rendering): equal bodies, equal
+  // ETags, also across a restart (the store keeps the same body).
+  uint64_t content_hash = 0;
   // The families with their HELP/TYPE/UNIT, for metadata (remote write, /api/v1/metadata).
-  // Their samples are dropped once the prerendered bodies are made.
+  // Their samples are dropped once the pre-rendered bodies are made.
   expo::Exposition metadata;
   size_t sample_count = 0;
-  size_t text_bytes = 0;       // size of the plain text 0.0.4 body
+  size_t source_bytes = 0;     // size of the uncompressed source body
   std::shared_ptr<RepresentationDemand> demand;
 
   // The body for `r`, rendered now if it was not yet (which costs tens of milliseconds for a
@@ -108,22 +115,30 @@ struct Snapshot {
   // True if the body for `r` exists already (for tests and status).
   bool Rendered(Representation r) const;
   size_t SampleCount() const { return sample_count; }
+  // The gzip of a text 0.0.4 body of this snapshot, for the store to keep (a warm restart
+  // parses it back): the source when it is text 0.0.4, else the gzip text rendering.
+  const std::string& StoredGzipBody() const;
 
  private:
   friend Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string, std::string, int64_t,
                                                                expo::Exposition, const SnapshotOptions&);
   void RenderLate(Representation r) const;
   void Install(Representation r, std::string body) const;
+  void InstallShared(Representation r, std::shared_ptr<const std::string> body) const;
+  void InstallAs(Representation r, std::shared_ptr<const std::string> body, std::string_view content_type,
+                 bool gzip) const;
 
-  std::shared_ptr<const std::string> openmetrics_source_;
+  std::shared_ptr<const std::string> source_gzip_;  // the source body, gzip
+  expo::Format source_format_ = expo::Format::kText004;
+  bool source_is_text_rendering_ = false;  // source_gzip_ is the kTextGzip body itself
   mutable std::array<std::once_flag, 4> once_;
   mutable std::array<std::atomic<bool>, 4> ready_{};
   mutable std::array<RenderedBody, 4> bodies_;
 };
 
-// Renders the text body, its gzip (which the store keeps) and ETags, and the representations
-// options.prerender asks for. Costly for large bodies (tens of ms for 100k series): REQUIRES
-// it is not called on an I/O thread.
+// Makes a snapshot of `data`: hashes and compresses its source (see SnapshotOptions) and
+// renders the representations options.prerender asks for. Costly for large bodies (tens of
+// ms for 100k series): REQUIRES it is not called on an I/O thread.
 Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::string instance,
                                                       int64_t fetch_time_ms, expo::Exposition data,
                                                       const SnapshotOptions& options = {});

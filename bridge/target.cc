@@ -312,13 +312,16 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
       if (self->store_) {
         samples = ToSeriesSamples(*parsed, self->job_.job_name, self->address_, self->job_.honor_labels);
       }
+      // The upstream body (kept gzip: the upstream's own, if it sent one) is the snapshot's
+      // source: what nobody asks for is never rendered.
       SnapshotOptions so;
       so.demand = self->demand_;
       so.prerender = self->demand_->Take();
-      // An OpenMetrics upstream body is kept for a late OpenMetrics rendering (the text
-      // rendering has no UNIT, info or stateset); a text one is not needed.
-      if (format == expo::Format::kOpenMetrics) so.openmetrics_source = std::make_shared<const std::string>(std::move(resp.body));
+      so.upstream_body = resp.body;
+      so.upstream_format = format;
+      if (!resp.gzip_body.empty()) so.upstream_gzip = std::make_shared<const std::string>(std::move(resp.gzip_body));
       auto built = BuildSnapshot(self->job_.job_name, self->address_, now, std::move(parsed).value(), so);
+      std::string().swap(resp.body);  // parsed, hashed and compressed: not needed any more
       if (built.ok()) {
         snap = std::move(built).value();
       } else {
@@ -326,12 +329,12 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
       }
       if (self->store_ && snap != nullptr) {
         // One transaction per fetch; a refused fetch (e.g. a series exposed twice) is logged
-        // and the data is still served. The stored body is the served text 0.0.4 body
-        // without timestamps (so a warm restart rebuilds the same snapshot); the snapshot
-        // already holds its gzip, which the store keeps as is: no second compression.
-        // (A fetch whose snapshot could not be built counts as failed, and is not stored.)
-        Status st = self->store_->AppendFetchGzipBody(
-            self->key_, now, samples, *snap->Body(Representation::kTextGzip).body);
+        // and the data is still served. The stored body is the snapshot's gzip text 0.0.4
+        // source (the upstream's own body and gzip when it sent text), so a warm restart
+        // rebuilds the same snapshot with the same ETags; it is stored as is, not
+        // compressed again. (A fetch whose snapshot could not be built counts as failed,
+        // and is not stored.)
+        Status st = self->store_->AppendFetchGzipBody(self->key_, now, samples, snap->StoredGzipBody());
         if (!st.ok()) LogError("storing fetch failed", {{"job", self->job_.job_name}, {"err", st.message()}});
       }
     }
@@ -385,7 +388,7 @@ TargetStatus Target::status() const {
   if (snap) {
     s.data_time_ms = snap->fetch_time_ms;
     s.samples = snap->SampleCount();
-    s.body_bytes = snap->text_bytes;
+    s.body_bytes = snap->source_bytes;
   }
   std::lock_guard<std::mutex> lock(mu_);
   s.health = schedule_.health();

@@ -48,7 +48,7 @@ struct TargetStatus {
   double last_duration_seconds = 0;
   int64_t data_time_ms = 0;              // fetch time of the served snapshot (0: none)
   size_t samples = 0;                    // samples in the served snapshot
-  size_t body_bytes = 0;                 // uncompressed text body served
+  size_t body_bytes = 0;                 // uncompressed upstream body of the served snapshot
   std::map<std::string, uint64_t> requests_by_code;  // "200", "304", "503", "error", ...
   int requests_last_hour = 0;
   int max_requests_per_hour = 0;

@@ -6,6 +6,7 @@
 #include "bridge/http_client.h"
 
 #include <sys/socket.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <future>
@@ -293,6 +294,31 @@ TEST(HttpClientTest, DecodesGzipBody) {
   ASSERT_OK(out.status);
   EXPECT_EQ(out.response.body, text);
   EXPECT_EQ(out.response.wire_bytes, gz.size());
+  EXPECT_EQ(out.response.gzip_body, gz);  // kept as received, for the snapshot and the store
+}
+
+// Only a real gzip stream is kept as gzip_body: a zlib stream sent as "deflate" is decoded
+// but not kept, and an identity body has none.
+TEST(HttpClientTest, KeepsOnlyGzipStreamsAsReceived) {
+  const std::string text = "# TYPE up gauge\nup 1\n";
+  TestServer server([&](const Request& r) {
+    if (r.target() == "/deflate") {
+      uLongf n = compressBound(text.size());
+      std::string z(n, '\0');
+      compress2(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(text.data()), text.size(), 6);
+      z.resize(n);
+      return Response(200, z, "Content-Encoding: deflate\r\n");
+    }
+    return Response(200, text, "");
+  });
+  Outcome deflated = RunFetch(Plain(server.port(), "/deflate"));
+  ASSERT_OK(deflated.status);
+  EXPECT_EQ(deflated.response.body, text);
+  EXPECT_TRUE(deflated.response.gzip_body.empty());
+  Outcome plain = RunFetch(Plain(server.port(), "/plain"));
+  ASSERT_OK(plain.status);
+  EXPECT_EQ(plain.response.body, text);
+  EXPECT_TRUE(plain.response.gzip_body.empty());
 }
 
 TEST(HttpClientTest, DecodesChunkedBody) {
