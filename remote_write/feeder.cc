@@ -117,16 +117,21 @@ void Feeder::OnCommit(const std::string& target_key, int64_t fetch_time_ms,
     order.reserve(samples.size());
     for (size_t i = 0; i < samples.size(); ++i) {
       const auto& s = samples[i];
-      // The store refused a fetch with bad labels as a whole; not reached.
-      if (!storage::CanonicalKeyOf(s, &mem.scratch).ok()) continue;
+      // The bridge gives keys; label sets are encoded here. (The store refused a fetch
+      // with bad labels as a whole, so the encoding does not fail.)
+      std::string_view key_bytes = s.key;
+      if (key_bytes.empty()) {
+        if (!storage::CanonicalKeyOf(s, &mem.scratch).ok()) continue;
+        key_bytes = mem.scratch;
+      }
       Slot* slot = nullptr;
-      if (i < mem.order.size() && mem.order[i]->key->blob == mem.scratch) {
+      if (i < mem.order.size() && mem.order[i]->key->blob == key_bytes) {
         slot = mem.order[i];  // same series at the same place as in the last fetch
       } else {
-        const size_t h = HashBlob(mem.scratch);
-        auto it = mem.series.find(BlobRef{mem.scratch, h});
+        const size_t h = HashBlob(key_bytes);
+        auto it = mem.series.find(BlobRef{key_bytes, h});
         if (it == mem.series.end()) {
-          auto key = std::make_shared<SeriesKey>(mem.scratch, h);
+          auto key = std::make_shared<SeriesKey>(std::string(key_bytes), h);
           it = mem.series.emplace(BlobRef{key->blob, h}, Slot{key, 0}).first;
         }
         slot = &it->second;

@@ -88,8 +88,15 @@ Status EncodeCanonical(const Labels& labels, std::string* out) {
 }
 
 void EncodeLabelViews(std::vector<LabelView>* labels, std::string* out) {
-  std::stable_sort(labels->begin(), labels->end(),
-                   [](const LabelView& a, const LabelView& b) { return a.first < b.first; });
+  // A stable insertion sort: label sets are short and usually nearly sorted, and
+  // std::stable_sort allocates a temporary buffer on every call (one malloc per series).
+  auto& v = *labels;
+  for (size_t i = 1; i < v.size(); ++i) {
+    LabelView x = v[i];
+    size_t j = i;
+    for (; j > 0 && x.first < v[j - 1].first; --j) v[j] = v[j - 1];
+    v[j] = x;
+  }
   size_t size = 0;
   for (const auto& [name, value] : *labels) size += name.size() + value.size() + 4;
   out->clear();

@@ -9,7 +9,8 @@
 # The difference of two runs is noisy on a busy machine (+-1 CPU s/1M); the CPU of the
 # remote-write threads themselves (named rw-*) is printed too.
 # SB_PERF=1 also records a flat perf profile of the remote-write run (perf.data in $SB_PERF_DIR,
-# default /tmp/rw_cost_perf). Everything listens on 127.0.0.1 and stops at exit.
+# default /tmp/rw_cost_perf; SB_PERF_CALL_GRAPH=dwarf for call chains through code built without
+# frame pointers). Everything listens on 127.0.0.1 and stops at exit.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 secs="${1:-60}"
@@ -64,7 +65,7 @@ YML
   t0=$(ticks $pid); r0=$(rw_ticks $pid)
   if [ "$1" = with ] && [ -n "${SB_PERF:-}" ]; then
     mkdir -p "${SB_PERF_DIR:-/tmp/rw_cost_perf}"
-    perf record -F 499 -g -p "$pid" -o "${SB_PERF_DIR:-/tmp/rw_cost_perf}/perf.data" -- sleep "$secs" >/dev/null 2>&1 &
+    perf record -F 499 --call-graph "${SB_PERF_CALL_GRAPH:-fp}" -p "$pid" -o "${SB_PERF_DIR:-/tmp/rw_cost_perf}/perf.data" -- sleep "$secs" >/dev/null 2>&1 &
     perf_pid=$!
   fi
   sleep "$secs"
