@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config ninja-build
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev zlib1g-dev libsnappy-dev libprotobuf-dev protobuf-compiler
-  libsqlite3-dev libyaml-cpp-dev libre2-dev libexpat1-dev libxxhash-dev
+  libsqlite3-dev libyaml-cpp-dev libre2-dev libexpat1-dev libxxhash-dev libgoogle-perftools-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates openssl curl python3
   prometheus victoria-metrics nginx-light wrk hyperfine
