@@ -311,13 +311,14 @@ class Parser {
   // The family a HELP/TYPE/UNIT line for meta_name_ describes: the current one if it was
   // opened for that name, has no samples and lacks this kind of metadata; else a new one.
   Family* MetaFamily(bool* have_flag) {
-    if (current_ != nullptr && current_->samples.empty() && current_->name == meta_name_ &&
+    if (current_ != nullptr && !current_has_samples_ && current_->name == meta_name_ &&
         !*have_flag) {
       *have_flag = true;
       return current_;
     }
     current_ = &exp_.families.emplace_back();
     current_->name = meta_name_;
+    current_has_samples_ = false;
     last_sample_in_current_ = false;
     have_help_ = have_type_ = have_unit_ = false;
     *have_flag = true;
@@ -366,8 +367,7 @@ class Parser {
     if (i < line_.size() && !(om_ && line_[i] == '#')) {
       return Err(i, "unexpected text after the sample");
     }
-    AddSample(value, ts, same_name);
-    return Status::OK();
+    return AddSample(value, ts, same_name);
   }
 
   // Whether the legacy metric name at line_[i] is exactly `name`: the bytes match and no
@@ -482,14 +482,28 @@ class Parser {
 
   // `same_name`: name_ is the previous sample's name. If that sample joined current_, this
   // one belongs there too, without comparing suffixes again.
-  void AddSample(double value, std::optional<int64_t> ts, bool same_name) {
+  Status AddSample(double value, std::optional<int64_t> ts, bool same_name) {
     if (!(same_name && last_sample_in_current_) &&
         (current_ == nullptr || !Belongs(*current_, name_))) {
       current_ = &exp_.families.emplace_back();
       current_->name = name_;
+      current_has_samples_ = false;
       have_help_ = have_type_ = have_unit_ = false;
     }
-    if (current_->samples.empty() && !om_) typed_or_sampled_.insert(current_->name);
+    if (!current_has_samples_ && !om_) typed_or_sampled_.insert(current_->name);
+    current_has_samples_ = true;
+    last_sample_in_current_ = true;
+    if (opts_.on_sample) {  // streamed: handed over, then the buffers are reused
+      streamed_.name.swap(name_);
+      streamed_.labels.swap(labels_);
+      streamed_.value = value;
+      streamed_.timestamp_ms = ts;
+      Status st = opts_.on_sample(streamed_);
+      streamed_.name.swap(name_);
+      streamed_.labels.swap(labels_);
+      labels_.clear();
+      return st;
+    }
     Sample& s = current_->samples.emplace_back();
     // A copy constructed, not assigned, for an exact-size buffer (see ParseLabels).
     s.name = std::string(name_);
@@ -499,7 +513,7 @@ class Parser {
     labels_.reserve(n);
     s.value = value;
     s.timestamp_ms = ts;
-    last_sample_in_current_ = true;
+    return Status::OK();
   }
 
   const std::string_view body_;
@@ -507,6 +521,8 @@ class Parser {
   const ParseOptions& opts_;
   Exposition exp_;
   Family* current_ = nullptr;  // points into exp_.families; only the last one is current
+  bool current_has_samples_ = false;  // a sample went into current_ (kept or streamed)
+  Sample streamed_;  // what ParseOptions::on_sample is given
   bool have_help_ = false, have_type_ = false, have_unit_ = false;
   bool seen_eof_ = false;
   // The last sample went into current_ (no family opened since).

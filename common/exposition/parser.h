@@ -32,6 +32,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string_view>
 
 #include "common/exposition/model.h"
@@ -48,6 +49,12 @@ struct ParseOptions {
   size_t max_label_count = 256;
   // Longest line in bytes, excluding the line end. Bounds the cost of one malformed line.
   size_t max_line_bytes = 1 << 20;
+  // When set, each sample goes to this callback as soon as it is parsed and is not kept: the
+  // result then has every family with its HELP/TYPE/UNIT and no samples, so memory does not
+  // grow with the number of samples. The Sample is valid only during the call. A non-OK
+  // status stops the parse and is returned as is. Errors found later in the body still fail
+  // the parse, after earlier samples were handed over.
+  std::function<Status(const Sample&)> on_sample;
 };
 
 // Parses a whole body. On success every sample is in exactly one family, in body order.

@@ -158,6 +158,68 @@ TEST(ExpositionParserTest, ToleratesCrlfBlankLinesAndExtraWhitespace) {
   EXPECT_EQ(e.families[0].samples[2].value, 9);
 }
 
+// Streaming (ParseOptions::on_sample) hands over exactly the samples a normal parse keeps, in
+// body order, and returns the same families without samples: over random bodies of both
+// formats, with timestamps, including families that share sample names.
+TEST(ExpositionParserTest, StreamedSamplesAreTheSamplesOfANormalParse) {
+  testing::RandomExposition gen(4242);
+  for (int round = 0; round < 300; ++round) {
+    const bool om = round % 2 == 1;
+    testing::RandomOptions ro;
+    ro.openmetrics = om;
+    ro.with_timestamps = true;
+    const Exposition made = gen.Make(ro);
+    const std::string body = om ? RenderOpenMetrics(made, {.with_timestamps = true})
+                                : RenderText004(made, {.with_timestamps = true});
+    const Format format = om ? Format::kOpenMetrics : Format::kText004;
+    auto whole = ParseExposition(body, format);
+    ASSERT_OK(whole);
+    Exposition streamed_as_model;  // the streamed samples, regrouped by the whole parse's families
+    std::vector<Sample> streamed;
+    ParseOptions po;
+    po.on_sample = [&](const Sample& s) {
+      streamed.push_back(s);
+      return Status::OK();
+    };
+    auto meta = ParseExposition(body, format, po);
+    ASSERT_OK(meta);
+    ASSERT_EQ(meta->families.size(), whole->families.size());
+    size_t k = 0;
+    for (size_t f = 0; f < whole->families.size(); ++f) {
+      EXPECT_TRUE(meta->families[f].samples.empty());
+      Family fam = meta->families[f];
+      for (size_t j = 0; j < whole->families[f].samples.size() && k < streamed.size(); ++j) fam.samples.push_back(streamed[k++]);
+      streamed_as_model.families.push_back(std::move(fam));
+    }
+    EXPECT_EQ(k, streamed.size());
+    testing::ExpectSameExposition(streamed_as_model, *whole);
+  }
+}
+
+TEST(ExpositionParserTest, StreamingStopsAtTheCallbacksErrorAndStillReportsLaterSyntaxErrors) {
+  int calls = 0;
+  ParseOptions po;
+  po.on_sample = [&](const Sample& s) {
+    ++calls;
+    if (s.value == 2) return Status::ResourceExhausted("enough");
+    return Status::OK();
+  };
+  auto stopped = ParseExposition("a 1\nb 2\nc 3\n", Format::kText004, po);
+  EXPECT_EQ(stopped.status().code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(calls, 2);
+
+  calls = 0;
+  auto bad = ParseExposition("a 1\nb{x=\"1\" 2\n", Format::kText004, po);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("2:"));
+  EXPECT_EQ(calls, 1);
+
+  // The text 0.0.4 rule "no TYPE after samples of that name" holds for streamed samples too.
+  auto late_type = ParseExposition("a 1\n# TYPE a gauge\n", Format::kText004, po);
+  ASSERT_FALSE(late_type.ok());
+  EXPECT_THAT(late_type.status().message(), HasSubstr("TYPE reported after samples"));
+}
+
 TEST(ExpositionParserTest, ParsesEmptyBody) {
   EXPECT_TRUE(MustParse("").families.empty());
   EXPECT_TRUE(MustParse("# EOF\n", Format::kOpenMetrics).families.empty());
