@@ -198,7 +198,10 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::stri
   snap->instance = std::move(instance);
   snap->fetch_time_ms = fetch_time_ms;
   snap->demand = options.demand;
-  snap->sample_count = data.SampleCount();
+  snap->sample_count = options.streamed_sample_count.value_or(data.SampleCount());
+  if (options.streamed_sample_count.has_value() && !options.upstream_body.has_value()) {
+    return Status::InvalidArgument("a snapshot of streamed samples needs the upstream body");
+  }
 
   expo::RenderOptions opts;
   opts.with_timestamps = false;
@@ -230,12 +233,20 @@ Result<std::shared_ptr<const Snapshot>> BuildSnapshot(std::string job, std::stri
   }
 
   const uint8_t want = options.prerender & ~(snap->source_is_text_rendering_ ? RepresentationBit(Representation::kTextGzip) : 0);
+  // Streamed samples are gone: what is pre-rendered comes from the source, parsed once more.
+  std::optional<expo::Exposition> reparsed;
+  if (want != 0 && options.streamed_sample_count.has_value()) {
+    auto p = expo::ParseExposition(*options.upstream_body, options.upstream_format, TrustedParseOptions(snap->sample_count));
+    if (!p.ok()) return p.status().Annotate("parsing the upstream body again");
+    reparsed = std::move(p).value();
+  }
+  const expo::Exposition& samples = reparsed.has_value() ? *reparsed : data;
   constexpr uint8_t kTextBits = RepresentationBit(Representation::kText) | RepresentationBit(Representation::kTextGzip);
   constexpr uint8_t kOmBits = RepresentationBit(Representation::kOpenMetrics) | RepresentationBit(Representation::kOpenMetricsGzip);
   for (const uint8_t bits : {kTextBits, kOmBits}) {
     if ((want & bits) == 0) continue;
     const bool om = bits == kOmBits;
-    std::string plain = om ? expo::RenderOpenMetrics(data, opts) : text.empty() ? expo::RenderText004(data, opts) : std::move(text);
+    std::string plain = om ? expo::RenderOpenMetrics(samples, opts) : text.empty() ? expo::RenderText004(samples, opts) : std::move(text);
     const Representation plain_r = om ? Representation::kOpenMetrics : Representation::kText;
     const Representation gzip_r = om ? Representation::kOpenMetricsGzip : Representation::kTextGzip;
     if (want & RepresentationBit(gzip_r)) {

@@ -93,6 +93,10 @@ struct SnapshotOptions {
   // The upstream's own gzip of upstream_body (its Content-Encoding), kept instead of a
   // compression of ours. Null: compressed here (zlib level kSnapshotGzipLevel).
   std::shared_ptr<const std::string> upstream_gzip;
+  // Set when `data` holds the families only, its samples (this many) having been streamed
+  // elsewhere (expo::ParseOptions::on_sample). Requires upstream_body: what is pre-rendered
+  // is rendered from it, parsed again.
+  std::optional<size_t> streamed_sample_count;
 };
 
 struct Snapshot {

@@ -76,39 +76,43 @@ Result<std::string> AuthorizationHeader(const config::ScrapeConfig& job) {
 
 }  // namespace
 
+void AppendSeriesSample(const expo::Sample& s, const std::string& job, const std::string& instance,
+                        bool honor_labels, std::vector<storage::LabelView>* scratch,
+                        std::vector<storage::SeriesSample>* out) {
+  // The canonical key is written straight from the parsed labels (views into them,
+  // storage::EncodeLabelViews): one string per sample instead of a vector of label strings.
+  // The store checks a key it does not know yet as it checks labels (a bad name or a
+  // repeated one refuses the fetch).
+  static const std::string kExportedJob = "exported_job", kExportedInstance = "exported_instance";
+  std::vector<storage::LabelView>& labels = *scratch;
+  labels.clear();
+  labels.emplace_back("__name__", s.name);
+  bool has_job = false, has_instance = false;
+  for (const auto& l : s.labels) {
+    if (l.name == "job" || l.name == "instance") {
+      const bool is_job = l.name == "job";
+      (is_job ? has_job : has_instance) = true;
+      labels.emplace_back(honor_labels ? std::string_view(l.name)
+                                       : std::string_view(is_job ? kExportedJob : kExportedInstance),
+                          l.value);
+    } else {
+      labels.emplace_back(l.name, l.value);
+    }
+  }
+  if (!honor_labels || !has_job) labels.emplace_back("job", job);
+  if (!honor_labels || !has_instance) labels.emplace_back("instance", instance);
+  storage::SeriesSample& ss = out->emplace_back();
+  ss.value = s.value;
+  storage::EncodeLabelViews(&labels, &ss.key);
+}
+
 std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data, const std::string& job,
                                                    const std::string& instance, bool honor_labels) {
-  // Each sample's canonical key is written straight from the parsed labels (views into
-  // them, storage::EncodeLabelViews): one string per sample instead of a vector of label
-  // strings. The store checks a key it does not know yet as it checks labels (a bad name
-  // or a repeated one refuses the fetch).
-  static const std::string kExportedJob = "exported_job", kExportedInstance = "exported_instance";
   std::vector<storage::LabelView> labels;
   std::vector<storage::SeriesSample> out;
   out.reserve(data.SampleCount());
   for (const auto& family : data.families) {
-    for (const auto& s : family.samples) {
-      labels.clear();
-      labels.emplace_back("__name__", s.name);
-      bool has_job = false, has_instance = false;
-      for (const auto& l : s.labels) {
-        if (l.name == "job" || l.name == "instance") {
-          const bool is_job = l.name == "job";
-          (is_job ? has_job : has_instance) = true;
-          labels.emplace_back(honor_labels ? std::string_view(l.name)
-                                           : std::string_view(is_job ? kExportedJob : kExportedInstance),
-                              l.value);
-        } else {
-          labels.emplace_back(l.name, l.value);
-        }
-      }
-      if (!honor_labels || !has_job) labels.emplace_back("job", job);
-      if (!honor_labels || !has_instance) labels.emplace_back("instance", instance);
-      storage::SeriesSample ss;
-      ss.value = s.value;
-      storage::EncodeLabelViews(&labels, &ss.key);
-      out.push_back(std::move(ss));
-    }
+    for (const auto& s : family.samples) AppendSeriesSample(s, job, instance, honor_labels, &labels, &out);
   }
   return out;
 }
@@ -302,19 +306,30 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
     if (self->job_.sample_limit > 0) popts.max_samples = self->job_.sample_limit;
     if (self->job_.label_limit > 0) popts.max_label_count = self->job_.label_limit;
     const expo::Format format = expo::FormatFromContentType(resp.content_type);
+    // The parse streams: each sample becomes the store's key and value at once, and the
+    // parsed model (hundreds of bytes per sample) is never built. The result keeps the
+    // families' HELP/TYPE/UNIT for the snapshot.
+    std::vector<storage::SeriesSample> samples;
+    if (auto current = self->slot_.Load(); current && self->store_) samples.reserve(current->sample_count);
+    std::vector<storage::LabelView> scratch;
+    size_t sample_count = 0;
+    popts.on_sample = [&](const expo::Sample& s) {
+      ++sample_count;
+      if (self->store_) {
+        AppendSeriesSample(s, self->job_.job_name, self->address_, self->job_.honor_labels, &scratch, &samples);
+      }
+      return Status::OK();
+    };
     auto parsed = expo::ParseExposition(resp.body, format, popts);
     std::shared_ptr<const Snapshot> snap;
     std::string err;
     if (!parsed.ok()) {
       err = "parsing upstream body: " + parsed.status().message();
     } else {
-      std::vector<storage::SeriesSample> samples;
-      if (self->store_) {
-        samples = ToSeriesSamples(*parsed, self->job_.job_name, self->address_, self->job_.honor_labels);
-      }
       // The upstream body (kept gzip: the upstream's own, if it sent one) is the snapshot's
       // source: what nobody asks for is never rendered.
       SnapshotOptions so;
+      so.streamed_sample_count = sample_count;
       so.demand = self->demand_;
       so.prerender = self->demand_->Take();
       so.upstream_body = resp.body;

@@ -139,6 +139,10 @@ std::string ProxyFor(const config::ScrapeConfig& job, const std::string& host);
 // Each sample carries its canonical key (SeriesSample::key), not a label vector.
 std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data, const std::string& job,
                                                    const std::string& instance, bool honor_labels);
+// The same for one sample, appended to *out (a streamed parse); *scratch is reused.
+void AppendSeriesSample(const expo::Sample& s, const std::string& job, const std::string& instance,
+                        bool honor_labels, std::vector<storage::LabelView>* scratch,
+                        std::vector<storage::SeriesSample>* out);
 
 // metrics_path plus the URL-encoded params, as Prometheus builds the scrape URL.
 std::string BuildRequestTarget(const config::ScrapeConfig& job);

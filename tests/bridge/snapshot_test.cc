@@ -116,18 +116,32 @@ TEST(SnapshotTest, LateBodiesEqualPrerenderedOnesForTextUpstreams) {
       EXPECT_TRUE(p.ok()) << p.status().ToString();
       return std::move(p).value();
     };
-    std::vector<SnapshotOptions> sources(3);
+    // As the bridge parses: samples streamed away, families kept.
+    size_t streamed = 0;
+    expo::ParseOptions streaming;
+    streaming.on_sample = [&](const expo::Sample&) {
+      ++streamed;
+      return Status::OK();
+    };
+    auto families_only = expo::ParseExposition(upstream, expo::Format::kText004, streaming);
+    ASSERT_OK(families_only);
+    std::vector<SnapshotOptions> sources(4);
     sources[1].upstream_body = upstream;
     sources[2].upstream_body = upstream;
     sources[2].upstream_gzip = std::make_shared<const std::string>(*upstream_gz);
+    sources[3].upstream_body = upstream;
+    sources[3].upstream_gzip = sources[2].upstream_gzip;
+    sources[3].streamed_sample_count = streamed;
     std::vector<std::string> first_plain;  // of the first source, per representation
     for (size_t src = 0; src < sources.size(); ++src) {
       SnapshotOptions eager_opts = sources[src];
       eager_opts.prerender = AllBits();
-      auto eager = BuildSnapshot("j", "i:1", 5, parse(), eager_opts);
-      auto late = BuildSnapshot("j", "i:1", 5, parse(), sources[src]);
+      auto data = [&] { return src == 3 ? *families_only : parse(); };
+      auto eager = BuildSnapshot("j", "i:1", 5, data(), eager_opts);
+      auto late = BuildSnapshot("j", "i:1", 5, data(), sources[src]);
       ASSERT_OK(eager);
       ASSERT_OK(late);
+      EXPECT_EQ((*late)->SampleCount(), (*BuildSnapshot("j", "i:1", 5, parse()))->SampleCount());
       for (Representation r : kAll) {
         EXPECT_TRUE((*eager)->Rendered(r));
         // Only a snapshot whose source is its own text rendering has its gzip at once.
@@ -226,6 +240,14 @@ TEST(SnapshotTest, DemandDecidesWhatTheNextSnapshotPrerenders) {
   auto c = BuildSnapshot("acme", "x:443", 3, SampleData(), {.prerender = demand->Take(), .demand = demand});
   ASSERT_OK(c);
   for (Representation r : kAll) EXPECT_EQ((*c)->Rendered(r), r == Representation::kTextGzip);
+}
+
+TEST(SnapshotTest, StreamedSamplesNeedTheUpstreamBody) {
+  expo::Exposition families_only = SampleData();
+  for (auto& f : families_only.families) f.samples.clear();
+  auto snap = BuildSnapshot("acme", "x:443", 1, families_only, {.streamed_sample_count = 2});
+  ASSERT_FALSE(snap.ok());
+  EXPECT_THAT(snap.status().message(), ::testing::HasSubstr("needs the upstream body"));
 }
 
 TEST(SnapshotTest, KeepsFamiliesMetadataButNotSamples) {
