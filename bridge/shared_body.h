@@ -1,6 +1,6 @@
 // SharedBody: a Beast Body whose value is a `std::shared_ptr<const std::string>`.
 //
-// It exists for the fast-scrape hot path. Snapshots hold pre-rendered response bodies
+// It exists for the fast-scrape hot path. Snapshots hold their response bodies, rendered once,
 // (text 0.0.4, OpenMetrics, gzip of each) as shared, immutable strings. Serving a scrape
 // means copying that pointer into a response and writing it: the writer hands Beast one
 // const_buffer over the shared string, so the bytes are never copied, and the snapshot

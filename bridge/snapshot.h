@@ -35,10 +35,11 @@ namespace sb::bridge {
 // one gathered write from memory is as cheap.
 inline constexpr size_t kFileBodyMinBytes = 64 * 1024;
 
-// zlib level of the pre-rendered gzip bodies (and so of the body the store keeps).
+// zlib level of the gzip bodies this process makes (and of the stored body, when the upstream
+// sent it uncompressed).
 inline constexpr int kSnapshotGzipLevel = 1;
 
-// The four pre-rendered bodies: text 0.0.4 or OpenMetrics, each plain or gzip.
+// The four representations: text 0.0.4 or OpenMetrics, each plain or gzip.
 enum class Representation { kText = 0, kTextGzip = 1, kOpenMetrics = 2, kOpenMetricsGzip = 3 };
 
 inline constexpr std::string_view kTextContentType = "text/plain; version=0.0.4; charset=utf-8";
