@@ -447,6 +447,9 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
       if (!from_memory.count(ft)) from_store.push_back(ft);
     }
     if (!from_store.empty() || need_base) {
+      LogInfo("remote write: reading fetches back from the store",
+              {{"remote_name", cfg_.name}, {"target", t->key}, {"fetches", std::to_string(from_store.size())},
+               {"base", need_base ? "yes" : "no"}});
       int64_t lo = need_base ? t->cursor : from_store.front();
       int64_t hi = from_store.empty() ? t->cursor : from_store.back();
       // The target's series: those with its job and instance labels, and those whose
