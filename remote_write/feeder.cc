@@ -98,7 +98,11 @@ Status Feeder::Reload(const config::Config& cfg) {
 }
 
 void Feeder::OnCommit(const std::string& target_key, int64_t fetch_time_ms,
-                      const std::vector<storage::SeriesSample>& samples) {
+                      const std::vector<storage::SeriesSample>& samples, const std::vector<std::string_view>& keys) {
+  if (keys.size() != samples.size()) {  // not reached: the store gives one key per sample
+    LogError("remote write: a commit without one key per sample was ignored", {{"target", target_key}});
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (endpoints_.empty()) return;
@@ -117,13 +121,9 @@ void Feeder::OnCommit(const std::string& target_key, int64_t fetch_time_ms,
     order.reserve(samples.size());
     for (size_t i = 0; i < samples.size(); ++i) {
       const auto& s = samples[i];
-      // The bridge gives keys; label sets are encoded here. (The store refused a fetch
-      // with bad labels as a whole, so the encoding does not fail.)
-      std::string_view key_bytes = s.key;
-      if (key_bytes.empty()) {
-        if (!storage::CanonicalKeyOf(s, &mem.scratch).ok()) continue;
-        key_bytes = mem.scratch;
-      }
+      // The store's own copy of the key, which outlives the feeder: a series key here is a
+      // view of it, not a second copy (~14 MB less at 100k series).
+      const std::string_view key_bytes = keys[i];
       Slot* slot = nullptr;
       if (i < mem.order.size() && mem.order[i]->key->blob == key_bytes) {
         slot = mem.order[i];  // same series at the same place as in the last fetch
@@ -131,7 +131,7 @@ void Feeder::OnCommit(const std::string& target_key, int64_t fetch_time_ms,
         const size_t h = HashBlob(key_bytes);
         auto it = mem.series.find(BlobRef{key_bytes, h});
         if (it == mem.series.end()) {
-          auto key = std::make_shared<SeriesKey>(std::string(key_bytes), h);
+          auto key = std::make_shared<SeriesKey>(SeriesKey::Borrowed{}, key_bytes, h);
           it = mem.series.emplace(BlobRef{key->blob, h}, Slot{key, 0}).first;
         }
         slot = &it->second;

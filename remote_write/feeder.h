@@ -66,9 +66,10 @@ class Feeder {
   // Errors: as Start, and then nothing changes.
   Status Reload(const config::Config& cfg);
 
-  // The store's commit listener. REQUIRES: called in commit order per target.
+  // The store's commit listener. REQUIRES: called in commit order per target; `keys` as the
+  // store gives them (storage::Store::CommitListener), outliving this feeder.
   void OnCommit(const std::string& target_key, int64_t fetch_time_ms,
-                const std::vector<storage::SeriesSample>& samples);
+                const std::vector<storage::SeriesSample>& samples, const std::vector<std::string_view>& keys);
 
   // Stops every endpoint. Idempotent.
   void Stop();
@@ -91,7 +92,6 @@ class Feeder {
     uint64_t seq = 0;  // fetches seen
     // The series of the last fetch, interned: the same SeriesKey every fetch.
     std::unordered_map<BlobRef, Slot, BlobRefHash> series;
-    std::string scratch;  // the encoded labels of the sample at hand
     // The slots of the last fetch in its order: a fetch usually lists the same series in
     // the same order, so sample i is first compared with order[i] (no hashing, no lookup).
     std::vector<Slot*> order;

@@ -34,9 +34,16 @@
 namespace sb::remote_write {
 
 struct SeriesKey {
-  SeriesKey(std::string b, size_t h) : blob(std::move(b)), hash(h) {}
-  std::string blob;  // storage::EncodeLabels of the canonical labels
-  size_t hash = 0;   // HashBlob(blob)
+  SeriesKey(std::string b, size_t h) : owned(std::move(b)), blob(owned), hash(h) {}
+  // A view of bytes that outlive the key: the store's own copy (Store::CommitListener).
+  struct Borrowed {};
+  SeriesKey(Borrowed, std::string_view b, size_t h) : blob(b), hash(h) {}
+  SeriesKey(const SeriesKey&) = delete;  // blob may view owned
+  SeriesKey& operator=(const SeriesKey&) = delete;
+
+  std::string owned;      // the bytes, when the key holds them itself
+  std::string_view blob;  // storage::EncodeLabels of the canonical labels
+  size_t hash = 0;        // HashBlob(blob)
 
   // A one-entry cache of the prepared form, for the first PreparedCache that claims it
   // (owner = that cache's unique token, never reused): the common single-endpoint case

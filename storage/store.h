@@ -225,10 +225,13 @@ class Store {
 
   // Called after every committed AppendFetch with its arguments, on the caller's thread and
   // still under the writer lock, so calls come in commit order (the remote-write feeder's
-  // live path). It must not call the store's writer methods; readers are fine. Set it before
-  // the first AppendFetch: it is not synchronized with writers.
+  // live path). `keys[i]` is the canonical key of samples[i]'s series as the store holds it:
+  // valid for as long as the store is open (series are never erased), so a listener may keep
+  // the view instead of a copy. It must not call the store's writer methods; readers are
+  // fine. Set it before the first AppendFetch: it is not synchronized with writers.
   using CommitListener = std::function<void(const std::string& target_key, int64_t fetch_time_ms,
-                                            const std::vector<SeriesSample>& samples)>;
+                                            const std::vector<SeriesSample>& samples,
+                                            const std::vector<std::string_view>& keys)>;
   void SetCommitListener(CommitListener listener) { commit_listener_ = std::move(listener); }
 
   // Appends samples to series (created as needed) in ONE transaction, for imports and

@@ -293,7 +293,13 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   if (append_failed) {
     SB_RETURN_IF_ERROR(ReloadHeads());
   }
-  if (commit_listener_) commit_listener_(target_key, fetch_time_ms, samples);
+  if (commit_listener_) {
+    const TargetOrder& now = target_order_.at(target_key);  // this fetch's series, in order
+    std::vector<std::string_view> keys;
+    keys.reserve(now.states.size());
+    for (const SeriesState* st : now.states) keys.emplace_back(*st->key);
+    commit_listener_(target_key, fetch_time_ms, samples, keys);
+  }
   return Status::OK();
 }
 

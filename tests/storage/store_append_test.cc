@@ -140,6 +140,37 @@ TEST(StoreAppendTest, SamplesGivenByCanonicalKeyAreTheSameSeriesAsByLabels) {
   EXPECT_EQ(values, (std::vector<double>{2, 4, 6}));
 }
 
+// The commit listener gets, per sample, the store's own copy of its series key: the same
+// bytes as the canonical key, whether the sample came by key or by labels, in the fast path
+// and not, and still valid (same address, same bytes) after later fetches and a flush.
+TEST(StoreAppendTest, CommitListenerGetsTheStoresOwnStableKeyPerSample) {
+  testing::TempDir dir;
+  auto store = OpenOrDie(TestStoreOptions(dir));
+  std::vector<std::vector<std::string_view>> seen;
+  store->SetCommitListener([&](const std::string&, int64_t, const std::vector<SeriesSample>& samples,
+                               const std::vector<std::string_view>& keys) {
+    EXPECT_EQ(keys.size(), samples.size());
+    seen.push_back(keys);
+  });
+  const std::string a = Key({{"__name__", "vulns"}, {"org", "acme"}});
+  const std::string b = Key({{"__name__", "vulns"}, {"org", "beta"}});
+  ASSERT_OK(store->AppendFetch("t", kStartMs, {KeyedSample(a, 1), KeyedSample(b, 2)}, ""));
+  ASSERT_OK(store->AppendFetch("t", kStartMs + kHourMs, {KeyedSample(a, 3), KeyedSample(b, 4)}, ""));  // fast path
+  SeriesSample by_labels{{{"org", "beta"}, {"__name__", "vulns"}}, 6};
+  ASSERT_OK(store->AppendFetch("t", kStartMs + 2 * kHourMs, {by_labels, KeyedSample(a, 5)}, ""));  // reordered
+  ASSERT_OK(store->Flush());
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0], (std::vector<std::string_view>{a, b}));
+  EXPECT_EQ(seen[1], (std::vector<std::string_view>{a, b}));
+  EXPECT_EQ(seen[2], (std::vector<std::string_view>{b, a}));
+  // One copy per series, kept by the store: every fetch saw the same bytes at one address.
+  EXPECT_EQ(seen[0][0].data(), seen[1][0].data());
+  EXPECT_EQ(seen[0][0].data(), seen[2][1].data());
+  EXPECT_EQ(seen[0][1].data(), seen[2][0].data());
+  EXPECT_NE(seen[0][0].data(), a.data());
+  store->SetCommitListener(nullptr);
+}
+
 TEST(StoreAppendTest, ABadKeyIsRefusedWithItsReasonAndNothingIsWritten) {
   testing::TempDir dir;
   StoreOptions o = TestStoreOptions(dir);
