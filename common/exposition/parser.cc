@@ -6,24 +6,16 @@
 #include <string>
 #include <unordered_set>
 
+#include "common/exposition/name_chars.h"
+
 namespace sb::expo {
 namespace {
 
-// Character classes, as a table: the hot loops test one byte at a time.
-constexpr uint8_t kMetricStart = 1, kMetricChar = 2, kLabelStart = 4, kLabelChar = 8;
-struct CharTable {
-  uint8_t t[256] = {};
-  constexpr CharTable() {
-    for (int c = 0; c < 256; ++c) {
-      const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-      const bool digit = c >= '0' && c <= '9';
-      t[c] = (alpha || c == ':' ? kMetricStart : 0) | (alpha || digit || c == ':' ? kMetricChar : 0) |
-             (alpha ? kLabelStart : 0) | (alpha || digit ? kLabelChar : 0);
-    }
-  }
-};
-constexpr CharTable kChars;
-inline bool Is(char c, uint8_t cls) { return kChars.t[static_cast<uint8_t>(c)] & cls; }
+using internal::kLabelChar;
+using internal::kLabelStart;
+using internal::kMetricChar;
+using internal::kMetricStart;
+inline bool Is(char c, uint8_t cls) { return internal::IsNameChar(c, cls); }
 inline bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 // Whether sample `s` belongs to family `f` (see the grouping rules in parser.h).

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "common/exposition/name_chars.h"
+
 namespace sb::expo {
 
 const char* MetricTypeName(MetricType type, bool openmetrics) {
@@ -24,20 +26,11 @@ const char* MetricTypeName(MetricType type, bool openmetrics) {
 
 namespace {
 
-// Character classes of legacy names, as a table: one load per byte.
-constexpr uint8_t kMetricStart = 1, kMetricChar = 2, kLabelStart = 4, kLabelChar = 8;
-struct NameChars {
-  uint8_t t[256] = {};
-  constexpr NameChars() {
-    for (int c = 0; c < 256; ++c) {
-      const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-      const bool digit = c >= '0' && c <= '9';
-      t[c] = (alpha || c == ':' ? kMetricStart : 0) | (alpha || digit || c == ':' ? kMetricChar : 0) |
-             (alpha ? kLabelStart : 0) | (alpha || digit ? kLabelChar : 0);
-    }
-  }
-};
-constexpr NameChars kNameChars;
+using internal::kLabelChar;
+using internal::kLabelStart;
+using internal::kMetricChar;
+using internal::kMetricStart;
+using internal::kNameChars;
 
 bool IsLegacyName(std::string_view s, bool metric) {
   if (s.empty()) return false;
