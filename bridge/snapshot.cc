@@ -9,7 +9,6 @@
 
 #include <xxhash.h>
 
-#include "bridge/schedule.h"
 #include "common/exposition/parser.h"
 #include "common/exposition/render.h"
 #include "common/http_date.h"
@@ -170,15 +169,15 @@ void Snapshot::RenderLate(Representation r) const {
     InstallAs(r, source_gzip_,
               source_format_ == expo::Format::kOpenMetrics ? kOpenMetricsContentType : kTextContentType, true);
   };
-  auto source = GzipDecompress(*source_gzip_, source_bytes);
-  if (!source.ok()) return fail(source.status());
-  if (source_is_text_rendering_ && r == Representation::kText) return Install(r, std::move(source).value());
   // An OpenMetrics gzip body reuses the plain one if that exists.
   if (r == Representation::kOpenMetricsGzip && ready_[Index(Representation::kOpenMetrics)].load(std::memory_order_acquire)) {
     auto gz = GzipCompress(*bodies_[Index(Representation::kOpenMetrics)].body, kSnapshotGzipLevel);
     if (!gz.ok()) return fail(gz.status());
     return Install(r, std::move(gz).value());
   }
+  auto source = GzipDecompress(*source_gzip_, source_bytes);
+  if (!source.ok()) return fail(source.status());
+  if (source_is_text_rendering_ && r == Representation::kText) return Install(r, std::move(source).value());
   auto parsed = expo::ParseExposition(*source, source_format_, TrustedParseOptions(sample_count));
   if (!parsed.ok()) return fail(parsed.status());
   expo::RenderOptions opts;

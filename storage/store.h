@@ -119,15 +119,6 @@ struct SeriesSample {
   std::string key;
 };
 
-// The canonical key of `s`: s.key as given (not checked), or EncodeCanonical(s.labels).
-// Errors: as EncodeCanonical.
-inline Status CanonicalKeyOf(const SeriesSample& s, std::string* out) {
-  if (!s.key.empty()) {
-    out->assign(s.key);
-    return Status::OK();
-  }
-  return EncodeCanonical(s.labels, out);
-}
 
 // The last successful fetch of a target.
 struct LatestSnapshot {
