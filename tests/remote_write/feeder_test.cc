@@ -107,6 +107,24 @@ class FeederTest : public ::testing::Test {
     Status st = store_->AppendFetch(kTarget, t, samples, body);
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
+  // `fetches` fetches, 1 s apart, of the series s{i="0"} .. s{i="<series - 1>"}, valued
+  // fetch * step + i.
+  void FetchGrid(int series, int fetches, double step) {
+    for (int f = 0; f < fetches; ++f) {
+      std::vector<std::pair<storage::Labels, double>> batch;
+      for (int i = 0; i < series; ++i) batch.push_back({Series("s", {{"i", std::to_string(i)}}), f * step + i});
+      Fetch(kT0 + f * 1000, batch);
+    }
+  }
+  // The receiver accepted every series of FetchGrid, each with all its samples in time order.
+  void ExpectGridDeliveredInOrder(int series, int fetches) {
+    auto all = receiver_->accepted();
+    ASSERT_EQ(all.size(), static_cast<size_t>(series));
+    for (const auto& [name, samples] : all) {
+      ASSERT_EQ(samples.size(), static_cast<size_t>(fetches)) << name;
+      for (size_t i = 1; i < samples.size(); ++i) EXPECT_LT(samples[i - 1].timestamp_ms, samples[i].timestamp_ms) << name;
+    }
+  }
   // Wakes the endpoints (the FakeClock may have moved) and waits until they are caught up.
   bool Idle() {
     feeder_->Poke();
@@ -236,18 +254,9 @@ TEST_F(FeederTest, OrderingHoldsPerSeriesAcrossShardsWithRandomReceiverDelays) {
     return f;
   }, "", "", "      max_samples_per_send: 100\n      min_backoff: 10ms\n      max_backoff: 40ms\n");
   constexpr int kSeries = 1000, kFetches = 4;
-  for (int f = 0; f < kFetches; ++f) {
-    std::vector<std::pair<storage::Labels, double>> batch;
-    for (int i = 0; i < kSeries; ++i) batch.push_back({Series("s", {{"i", std::to_string(i)}}), f * 10000.0 + i});
-    Fetch(kT0 + f * 1000, batch);
-  }
+  FetchGrid(kSeries, kFetches, 10000.0);
   ASSERT_TRUE(Idle());
-  auto all = receiver_->accepted();
-  ASSERT_EQ(all.size(), static_cast<size_t>(kSeries));
-  for (const auto& [name, samples] : all) {
-    ASSERT_EQ(samples.size(), static_cast<size_t>(kFetches)) << name;
-    for (size_t i = 1; i < samples.size(); ++i) EXPECT_LT(samples[i - 1].timestamp_ms, samples[i].timestamp_ms) << name;
-  }
+  ExpectGridDeliveredInOrder(kSeries, kFetches);
   EXPECT_GT(receiver_->num_requests(), 40);  // 4000 samples / 100 per request
 }
 
@@ -487,18 +496,9 @@ TEST_F(FeederTest, TinyCapacityStillDeliversEverySampleInOrder) {
   StartAll({}, "", "", "      capacity: 3\n      max_samples_per_send: 7\n      min_backoff: 10ms\n"
                        "      max_backoff: 40ms\n");
   constexpr int kSeries = 200, kFetches = 3;
-  for (int f = 0; f < kFetches; ++f) {
-    std::vector<std::pair<storage::Labels, double>> batch;
-    for (int i = 0; i < kSeries; ++i) batch.push_back({Series("s", {{"i", std::to_string(i)}}), f * 1000.0 + i});
-    Fetch(kT0 + f * 1000, batch);
-  }
+  FetchGrid(kSeries, kFetches, 1000.0);
   ASSERT_TRUE(Idle());
-  auto all = receiver_->accepted();
-  ASSERT_EQ(all.size(), static_cast<size_t>(kSeries));
-  for (const auto& [name, samples] : all) {
-    ASSERT_EQ(samples.size(), static_cast<size_t>(kFetches)) << name;
-    for (size_t i = 1; i < samples.size(); ++i) EXPECT_LT(samples[i - 1].timestamp_ms, samples[i].timestamp_ms) << name;
-  }
+  ExpectGridDeliveredInOrder(kSeries, kFetches);
   for (const auto& r : receiver_->requests()) {
     size_t n = 0;
     for (const auto& s : r.decoded.series) n += s.samples.size();
