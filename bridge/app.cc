@@ -123,11 +123,7 @@ Status App::Start() {
     auto feeder = remote_write::Feeder::Start(fo, *cfg);
     if (!feeder.ok()) return feeder.status();
     feeder_ = std::move(feeder).value();
-    store_->SetCommitListener([f = feeder_.get()](const std::string& key, int64_t t,
-                                                  const std::vector<storage::SeriesSample>& samples,
-                                                  const std::vector<std::string_view>& keys) {
-      f->OnCommit(key, t, samples, keys);
-    });
+    store_->SetCommitListener([f = feeder_.get()](const storage::Store::CommittedFetch& c) { f->OnCommit(c); });
   } else if (!cfg->remote_write.empty()) {
     return Status::InvalidArgument("remote_write needs the store: set --storage.path");
   }

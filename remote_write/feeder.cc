@@ -97,12 +97,10 @@ Status Feeder::Reload(const config::Config& cfg) {
   return Status::OK();
 }
 
-void Feeder::OnCommit(const std::string& target_key, int64_t fetch_time_ms,
-                      const std::vector<storage::SeriesSample>& samples, const std::vector<std::string_view>& keys) {
-  if (keys.size() != samples.size()) {  // not reached: the store gives one key per sample
-    LogError("remote write: a commit without one key per sample was ignored", {{"target", target_key}});
-    return;
-  }
+void Feeder::OnCommit(const storage::Store::CommittedFetch& fetch) {
+  const std::string& target_key = fetch.target_key;
+  const int64_t fetch_time_ms = fetch.fetch_time_ms;
+  const std::vector<std::string_view>& keys = fetch.keys;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (endpoints_.empty()) return;
@@ -111,16 +109,16 @@ void Feeder::OnCommit(const std::string& target_key, int64_t fetch_time_ms,
   ev->target_key = target_key;
   ev->fetch_time_ms = fetch_time_ms;
   auto series = std::make_shared<std::vector<EventSample>>();
-  series->reserve(samples.size());
+  series->reserve(fetch.keys.size());
   {
     std::lock_guard<std::mutex> lock(commit_mu_);
     TargetMemory& mem = memory_[target_key];
     ev->prev_fetch_ms = mem.last_fetch_ms;
     const uint64_t seq = ++mem.seq;
     std::vector<Slot*> order;
-    order.reserve(samples.size());
-    for (size_t i = 0; i < samples.size(); ++i) {
-      const auto& s = samples[i];
+    order.reserve(fetch.num_given);
+    for (size_t i = 0; i < fetch.num_given; ++i) {
+      const double value = fetch.values[i];
       // The store's own copy of the key, which outlives the feeder: a series key here is a
       // view of it, not a second copy (~14 MB less at 100k series).
       const std::string_view key_bytes = keys[i];
@@ -139,7 +137,7 @@ void Feeder::OnCommit(const std::string& target_key, int64_t fetch_time_ms,
       if (slot->seen == seq) continue;  // given twice: the store refuses that; not reached
       slot->seen = seq;
       order.push_back(slot);
-      series->push_back(EventSample{slot->key, s.value});
+      series->push_back(EventSample{slot->key, value});
     }
     double stale;
     uint64_t bits = storage::kStaleMarkerBits;

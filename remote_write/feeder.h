@@ -68,8 +68,7 @@ class Feeder {
 
   // The store's commit listener. REQUIRES: called in commit order per target; `keys` as the
   // store gives them (storage::Store::CommitListener), outliving this feeder.
-  void OnCommit(const std::string& target_key, int64_t fetch_time_ms,
-                const std::vector<storage::SeriesSample>& samples, const std::vector<std::string_view>& keys);
+  void OnCommit(const storage::Store::CommittedFetch& fetch);
 
   // Stops every endpoint. Idempotent.
   void Stop();

@@ -171,6 +171,13 @@ Result<std::vector<int64_t>> Store::PreviousSeries(int64_t target_id) {
   return DecodeIds(st.ColumnBlob(0));
 }
 
+std::optional<std::string_view> Store::SeriesKeyOf(int64_t id) const {
+  std::shared_lock lock(index_mu_);
+  auto it = series_.find(id);
+  if (it == series_.end() || it->second.key == nullptr) return std::nullopt;
+  return std::string_view(*it->second.key);
+}
+
 std::optional<int64_t> Store::LastFetchMs(const std::string& target_key) const {
   std::shared_lock lock(index_mu_);  // target_last_ms_ changes with index_mu_ held
   auto it = target_last_ms_.find(target_key);

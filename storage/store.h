@@ -214,15 +214,27 @@ class Store {
                              const std::vector<SeriesSample>& samples,
                              std::string_view gzipped_body_for_snapshot);
 
-  // Called after every committed AppendFetch with its arguments, on the caller's thread and
-  // still under the writer lock, so calls come in commit order (the remote-write feeder's
-  // live path). `keys[i]` is the canonical key of samples[i]'s series as the store holds it:
-  // valid for as long as the store is open (series are never erased), so a listener may keep
-  // the view instead of a copy. It must not call the store's writer methods; readers are
-  // fine. Set it before the first AppendFetch: it is not synchronized with writers.
-  using CommitListener = std::function<void(const std::string& target_key, int64_t fetch_time_ms,
-                                            const std::vector<SeriesSample>& samples,
-                                            const std::vector<std::string_view>& keys)>;
+  // What a committed AppendFetch did, as its commit listener sees it: one entry per series
+  // the fetch gave, in the order given, then one per series that got a stale marker (it was
+  // in the target's previous fetch and is not in this one). `keys[i]` is the canonical key
+  // of entry i's series as the store holds it: valid for as long as the store is open
+  // (series are never erased, and a series' key never moves), so a listener may keep the
+  // view instead of a copy; the same series always has the same view.
+  struct CommittedFetch {
+    const std::string& target_key;
+    int64_t fetch_time_ms = 0;
+    // The target's fetch before this one (also one from before a restart), or -1 if none:
+    // the stale markers here are complete with respect to it.
+    int64_t previous_fetch_ms = -1;
+    const std::vector<std::string_view>& keys;
+    const std::vector<double>& values;  // same length as keys; stale markers at the end
+    size_t num_given = 0;               // entries [0, num_given) are the fetch's samples
+  };
+  // Called after every committed AppendFetch, on the caller's thread and still under the
+  // writer lock, so calls come in commit order (the remote-write feeder's live path). It
+  // must not call the store's writer methods; readers are fine. Set it before the first
+  // AppendFetch: it is not synchronized with writers.
+  using CommitListener = std::function<void(const CommittedFetch&)>;
   void SetCommitListener(CommitListener listener) { commit_listener_ = std::move(listener); }
 
   // Appends samples to series (created as needed) in ONE transaction, for imports and
@@ -273,6 +285,11 @@ class Store {
   // Errors: IOError/Corruption from SQLite (the current step is rolled back; earlier
   // steps stay committed and the in-memory state matches what is committed).
   Result<RetentionStats> ApplyRetention(int64_t now_ms);
+
+  // The canonical key (EncodeLabels) of series `id` as the store holds it, or nullopt for
+  // an unknown id. The view stays valid while the store is open and is the same one the
+  // commit listener passes for that series.
+  std::optional<std::string_view> SeriesKeyOf(int64_t id) const;
 
   // Label names in use (sorted), and the values of one name (sorted).
   std::vector<std::string> LabelNames();

@@ -112,6 +112,7 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
                                 const std::vector<SeriesSample>& samples,
                                 std::string_view raw_body_for_snapshot, bool gzipped) {
   auto last = target_last_ms_.find(target_key);
+  const int64_t previous_fetch_ms = last != target_last_ms_.end() ? last->second : -1;
   if (last != target_last_ms_.end() && fetch_time_ms <= last->second) {
     return Status::InvalidArgument(
         "fetch of target \"" + target_key + "\" at " + std::to_string(fetch_time_ms) +
@@ -294,11 +295,17 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
     SB_RETURN_IF_ERROR(ReloadHeads());
   }
   if (commit_listener_) {
-    const TargetOrder& now = target_order_.at(target_key);  // this fetch's series, in order
     std::vector<std::string_view> keys;
-    keys.reserve(now.states.size());
+    std::vector<double> values;
+    keys.reserve(plan.size());
+    values.reserve(plan.size());
+    const TargetOrder& now = target_order_.at(target_key);  // this fetch's series, in order
     for (const SeriesState* st : now.states) keys.emplace_back(*st->key);
-    commit_listener_(target_key, fetch_time_ms, samples, keys);
+    for (size_t i = 0; i < plan.size(); ++i) {
+      if (i >= num_given) keys.emplace_back(*plan[i].state->key);  // stale: an existing series
+      values.push_back(plan[i].value);
+    }
+    commit_listener_(CommittedFetch{target_key, fetch_time_ms, previous_fetch_ms, keys, values, num_given});
   }
   return Status::OK();
 }

@@ -92,8 +92,7 @@ class FeederTest : public ::testing::Test {
     auto f = Feeder::Start(fo, cfg_);
     ASSERT_TRUE(f.ok()) << f.status().ToString();
     feeder_ = std::move(f).value();
-    store_->SetCommitListener(
-        [f = feeder_.get()](const std::string& k, int64_t t, const auto& s, const auto& keys) { f->OnCommit(k, t, s, keys); });
+    store_->SetCommitListener([f = feeder_.get()](const storage::Store::CommittedFetch& c) { f->OnCommit(c); });
   }
   void StopFeeder() {
     store_->SetCommitListener(nullptr);

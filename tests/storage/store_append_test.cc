@@ -1,5 +1,6 @@
 // Tests of the fetch hot path (storage/store_append.cc) and EncodeCanonical.
 
+#include <bit>
 #include <string>
 #include <vector>
 
@@ -142,32 +143,77 @@ TEST(StoreAppendTest, SamplesGivenByCanonicalKeyAreTheSameSeriesAsByLabels) {
 
 // The commit listener gets, per sample, the store's own copy of its series key: the same
 // bytes as the canonical key, whether the sample came by key or by labels, in the fast path
-// and not, and still valid (same address, same bytes) after later fetches and a flush.
-TEST(StoreAppendTest, CommitListenerGetsTheStoresOwnStableKeyPerSample) {
+// and not, and still valid (same address, same bytes) after later fetches and a flush. The
+// series that vanished follow, with stale markers, and the previous fetch time is known
+// across a reopen.
+TEST(StoreAppendTest, CommitListenerGetsTheStoresOwnStableKeysAndTheStaleSeries) {
   testing::TempDir dir;
-  auto store = OpenOrDie(TestStoreOptions(dir));
-  std::vector<std::vector<std::string_view>> seen;
-  store->SetCommitListener([&](const std::string&, int64_t, const std::vector<SeriesSample>& samples,
-                               const std::vector<std::string_view>& keys) {
-    EXPECT_EQ(keys.size(), samples.size());
-    seen.push_back(keys);
-  });
+  struct Seen {
+    int64_t t, prev;
+    std::vector<std::string_view> keys;
+    std::vector<uint64_t> value_bits;
+    size_t num_given;
+  };
+  std::vector<Seen> seen;
+  auto listen = [&](const Store::CommittedFetch& c) {
+    EXPECT_EQ(c.target_key, "t");
+    ASSERT_EQ(c.keys.size(), c.values.size());
+    std::vector<uint64_t> bits;
+    for (double v : c.values) bits.push_back(std::bit_cast<uint64_t>(v));
+    seen.push_back(Seen{c.fetch_time_ms, c.previous_fetch_ms, c.keys, bits, c.num_given});
+  };
   const std::string a = Key({{"__name__", "vulns"}, {"org", "acme"}});
   const std::string b = Key({{"__name__", "vulns"}, {"org", "beta"}});
-  ASSERT_OK(store->AppendFetch("t", kStartMs, {KeyedSample(a, 1), KeyedSample(b, 2)}, ""));
-  ASSERT_OK(store->AppendFetch("t", kStartMs + kHourMs, {KeyedSample(a, 3), KeyedSample(b, 4)}, ""));  // fast path
-  SeriesSample by_labels{{{"org", "beta"}, {"__name__", "vulns"}}, 6};
-  ASSERT_OK(store->AppendFetch("t", kStartMs + 2 * kHourMs, {by_labels, KeyedSample(a, 5)}, ""));  // reordered
-  ASSERT_OK(store->Flush());
-  ASSERT_EQ(seen.size(), 3u);
-  EXPECT_EQ(seen[0], (std::vector<std::string_view>{a, b}));
-  EXPECT_EQ(seen[1], (std::vector<std::string_view>{a, b}));
-  EXPECT_EQ(seen[2], (std::vector<std::string_view>{b, a}));
-  // One copy per series, kept by the store: every fetch saw the same bytes at one address.
-  EXPECT_EQ(seen[0][0].data(), seen[1][0].data());
-  EXPECT_EQ(seen[0][0].data(), seen[2][1].data());
-  EXPECT_EQ(seen[0][1].data(), seen[2][0].data());
-  EXPECT_NE(seen[0][0].data(), a.data());
+  const std::string c = Key({{"__name__", "vulns"}, {"org", "core"}});
+  const uint64_t one = std::bit_cast<uint64_t>(1.0), two = std::bit_cast<uint64_t>(2.0);
+  {
+    auto store = OpenOrDie(TestStoreOptions(dir));
+    store->SetCommitListener(listen);
+    ASSERT_OK(store->AppendFetch("t", kStartMs, {KeyedSample(a, 1), KeyedSample(b, 2)}, ""));
+    ASSERT_OK(store->AppendFetch("t", kStartMs + kHourMs, {KeyedSample(a, 1), KeyedSample(b, 2)}, ""));  // fast path
+    SeriesSample by_labels{{{"org", "beta"}, {"__name__", "vulns"}}, 2};
+    ASSERT_OK(store->AppendFetch("t", kStartMs + 2 * kHourMs, {by_labels, KeyedSample(a, 1)}, ""));  // reordered
+    ASSERT_OK(store->AppendFetch("t", kStartMs + 3 * kHourMs, {KeyedSample(a, 1)}, ""));  // b vanished
+    ASSERT_OK(store->Flush());
+    ASSERT_EQ(seen.size(), 4u);
+    EXPECT_EQ(seen[0].keys, (std::vector<std::string_view>{a, b}));
+    EXPECT_EQ(seen[0].prev, -1);
+    EXPECT_EQ(seen[1].keys, (std::vector<std::string_view>{a, b}));
+    EXPECT_EQ(seen[1].prev, kStartMs);
+    EXPECT_EQ(seen[2].keys, (std::vector<std::string_view>{b, a}));
+    EXPECT_EQ(seen[2].value_bits, (std::vector<uint64_t>{two, one}));
+    EXPECT_EQ(seen[3].keys, (std::vector<std::string_view>{a, b}));
+    EXPECT_EQ(seen[3].num_given, 1u);
+    EXPECT_EQ(seen[3].value_bits, (std::vector<uint64_t>{one, kStaleMarkerBits}));
+    // One copy per series, kept by the store: every fetch saw the same bytes at one address.
+    EXPECT_EQ(seen[0].keys[0].data(), seen[1].keys[0].data());
+    EXPECT_EQ(seen[0].keys[0].data(), seen[2].keys[1].data());
+    EXPECT_EQ(seen[0].keys[1].data(), seen[2].keys[0].data());
+    EXPECT_EQ(seen[0].keys[1].data(), seen[3].keys[1].data());
+    EXPECT_NE(seen[0].keys[0].data(), a.data());
+    // SeriesKeyOf gives the same view.
+    auto refs = store->Select({}, kStartMs, kStartMs);
+    ASSERT_TRUE(refs.ok());
+    ASSERT_EQ(refs->size(), 2u);
+    for (const auto& r : *refs) {
+      auto k = store->SeriesKeyOf(r.id);
+      ASSERT_TRUE(k.has_value());
+      EXPECT_TRUE(k->data() == seen[0].keys[0].data() || k->data() == seen[0].keys[1].data());
+    }
+    EXPECT_FALSE(store->SeriesKeyOf(12345).has_value());
+    store->SetCommitListener(nullptr);
+  }
+  // After a reopen the first fetch still knows the previous one, and its stale markers come
+  // from what the store recorded: a vanished again (c is new).
+  seen.clear();
+  auto store = OpenOrDie(TestStoreOptions(dir));
+  store->SetCommitListener(listen);
+  ASSERT_OK(store->AppendFetch("t", kStartMs + 4 * kHourMs, {KeyedSample(c, 2)}, ""));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].prev, kStartMs + 3 * kHourMs);
+  EXPECT_EQ(seen[0].keys, (std::vector<std::string_view>{c, a}));
+  EXPECT_EQ(seen[0].num_given, 1u);
+  EXPECT_EQ(seen[0].value_bits, (std::vector<uint64_t>{two, kStaleMarkerBits}));
   store->SetCommitListener(nullptr);
 }
 
