@@ -74,6 +74,76 @@ size_t SampleSize(const storage::Sample& s) {
   return n;
 }
 
+// The next label of a store key (storage::EncodeLabels: uvarint length + bytes, name then
+// value). Lengths under 128 (nearly all) are one byte.
+inline bool NextKeyLabel(std::string_view key, size_t* pos, std::string_view* name, std::string_view* value) {
+  auto field = [&](std::string_view* out) {
+    if (*pos >= key.size()) return false;
+    uint64_t n = static_cast<unsigned char>(key[*pos]);
+    if (n < 0x80) {
+      ++*pos;
+    } else if (!storage::GetUvarint(key, pos, &n)) {
+      return false;
+    }
+    if (n > key.size() - *pos) return false;
+    *out = key.substr(*pos, n);
+    *pos += n;
+    return true;
+  };
+  return field(name) && field(value);
+}
+
+// Calls fn(name, value) for the labels of store key `key` merged with `external` (both sorted
+// by name; a name in both keeps the key's value). False if the key is malformed.
+template <typename Fn>
+bool ForEachKeyLabel(std::string_view key, const storage::Labels& external, Fn&& fn) {
+  size_t pos = 0, e = 0;
+  std::string_view name, value;
+  while (pos < key.size()) {
+    if (!NextKeyLabel(key, &pos, &name, &value)) return false;
+    for (; e < external.size() && external[e].name < name; ++e) fn(external[e].name, external[e].value);
+    if (e < external.size() && external[e].name == name) ++e;
+    fn(name, value);
+  }
+  for (; e < external.size(); ++e) fn(external[e].name, external[e].value);
+  return true;
+}
+
+// A Label message (name = 1, value = 2; empty strings omitted, as proto3 does) and the
+// `repeated Label labels = 1` field around it.
+inline size_t LabelSize(std::string_view n, std::string_view v) {
+  return (n.empty() ? 0 : 1 + VarintSize(n.size()) + n.size()) + (v.empty() ? 0 : 1 + VarintSize(v.size()) + v.size());
+}
+inline size_t LabelFieldSize(std::string_view n, std::string_view v) {
+  const size_t inner = LabelSize(n, v);
+  return 1 + VarintSize(inner) + inner;
+}
+inline char* PutLabelField(char* p, std::string_view n, std::string_view v) {
+  *p++ = '\x0a';
+  p = PutVarint(p, LabelSize(n, v));
+  if (!n.empty()) {
+    *p++ = '\x0a';
+    p = PutVarint(p, n.size());
+    std::memcpy(p, n.data(), n.size());
+    p += n.size();
+  }
+  if (!v.empty()) {
+    *p++ = '\x12';
+    p = PutVarint(p, v.size());
+    std::memcpy(p, v.data(), v.size());
+    p += v.size();
+  }
+  return p;
+}
+
+// The serialized size of a series' labels field(s).
+size_t LabelsSize(const SeriesRef& s, const storage::Labels& external) {
+  if (s.prepared != nullptr) return s.prepared->pb_labels.size();
+  size_t n = 0;
+  ForEachKeyLabel(s.key, external, [&](std::string_view a, std::string_view b) { n += LabelFieldSize(a, b); });
+  return n;
+}
+
 }  // namespace
 
 std::shared_ptr<const PreparedSeries> PrepareSeries(const storage::Labels& labels) {
@@ -98,6 +168,16 @@ std::shared_ptr<const PreparedSeries> PrepareSeries(const storage::Labels& label
   ts.SerializeToString(&p->pb_labels);
   p->shard_hash = h;
   return p;
+}
+
+uint64_t ShardHash(const SeriesRef& s) {
+  return s.prepared != nullptr ? s.prepared->shard_hash : std::hash<std::string_view>{}(s.key);
+}
+
+bool ForEachLabel(const SeriesRef& s, const storage::Labels& external,
+                  const std::function<void(std::string_view, std::string_view)>& fn) {
+  if (s.prepared != nullptr) return ForEachPreparedLabel(s.prepared->pb_labels, fn);
+  return ForEachKeyLabel(s.key, external, fn);
 }
 
 bool ForEachPreparedLabel(std::string_view pb, const std::function<void(std::string_view, std::string_view)>& fn) {
@@ -209,11 +289,16 @@ std::string Encoder::EncodeV2(const std::vector<const OutSeries*>& series,
   return req.SerializeAsString();
 }
 
-void Encoder::EncodeBatchV1(const std::vector<BatchSeries>& batch, std::string* out) {
-  // WriteRequest.timeseries = 1: per series, tag + length + labels + samples (field 2).
+void Encoder::EncodeBatchV1(const std::vector<BatchSeries>& batch, const storage::Labels& external,
+                            std::string* out) {
+  // WriteRequest.timeseries = 1: per series, tag + length + labels + samples (field 2). The
+  // sizes of a series' labels are computed in the first pass and kept for the second.
+  thread_local std::vector<uint32_t> label_sizes;
+  label_sizes.resize(batch.size());
   size_t total = 0;
-  for (const auto& b : batch) {
-    size_t body = b.series->pb_labels.size();
+  for (size_t k = 0; k < batch.size(); ++k) {
+    const BatchSeries& b = batch[k];
+    size_t body = label_sizes[k] = static_cast<uint32_t>(LabelsSize(b.series, external));
     for (size_t i = 0; i < b.num_samples; ++i) {
       size_t ss = SampleSize(b.samples[i]);
       body += 1 + VarintSize(ss) + ss;
@@ -222,16 +307,22 @@ void Encoder::EncodeBatchV1(const std::vector<BatchSeries>& batch, std::string* 
   }
   out->resize(total);
   char* p = out->data();
-  for (const auto& b : batch) {
-    size_t body = b.series->pb_labels.size();
+  for (size_t k = 0; k < batch.size(); ++k) {
+    const BatchSeries& b = batch[k];
+    size_t body = label_sizes[k];
     for (size_t i = 0; i < b.num_samples; ++i) {
       size_t ss = SampleSize(b.samples[i]);
       body += 1 + VarintSize(ss) + ss;
     }
     *p++ = '\x0a';
     p = PutVarint(p, body);
-    std::memcpy(p, b.series->pb_labels.data(), b.series->pb_labels.size());
-    p += b.series->pb_labels.size();
+    if (b.series.prepared != nullptr) {
+      const std::string& pb = b.series.prepared->pb_labels;
+      std::memcpy(p, pb.data(), pb.size());
+      p += pb.size();
+    } else {
+      ForEachKeyLabel(b.series.key, external, [&](std::string_view n, std::string_view v) { p = PutLabelField(p, n, v); });
+    }
     for (size_t i = 0; i < b.num_samples; ++i) {
       const storage::Sample& s = b.samples[i];
       *p++ = '\x12';
@@ -239,7 +330,7 @@ void Encoder::EncodeBatchV1(const std::vector<BatchSeries>& batch, std::string* 
       uint64_t bits = DoubleBits(s.value);
       if (bits != 0) {
         *p++ = '\x09';  // Sample.value, fixed64 little-endian
-        for (int k = 0; k < 8; ++k) *p++ = static_cast<char>(bits >> (8 * k));
+        for (int j = 0; j < 8; ++j) *p++ = static_cast<char>(bits >> (8 * j));
       }
       if (s.timestamp_ms != 0) {
         *p++ = '\x10';  // Sample.timestamp, varint
@@ -249,8 +340,8 @@ void Encoder::EncodeBatchV1(const std::vector<BatchSeries>& batch, std::string* 
   }
 }
 
-void Encoder::EncodeBatchV2(const std::vector<BatchSeries>& batch,
-                       const std::map<std::string, OutMetadata, std::less<>>& metadata, std::string* out) {
+void Encoder::EncodeBatchV2(const std::vector<BatchSeries>& batch, const storage::Labels& external,
+                            const std::map<std::string, OutMetadata, std::less<>>& metadata, std::string* out) {
   auto& req = m_->v2;
   req.Clear();
   std::unordered_map<std::string_view, uint32_t> refs;
@@ -263,7 +354,7 @@ void Encoder::EncodeBatchV2(const std::vector<BatchSeries>& batch,
   for (const auto& b : batch) {
     auto* ts = req.add_timeseries();
     std::string_view name;
-    ForEachPreparedLabel(b.series->pb_labels, [&](std::string_view n, std::string_view v) {
+    ForEachLabel(b.series, external, [&](std::string_view n, std::string_view v) {
       ts->add_labels_refs(ref(n));
       ts->add_labels_refs(ref(v));
       if (n == storage::kMetricNameLabel) name = v;

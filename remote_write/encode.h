@@ -55,10 +55,30 @@ std::shared_ptr<const PreparedSeries> PrepareSeries(const storage::Labels& label
 bool ForEachPreparedLabel(std::string_view pb_labels,
                           const std::function<void(std::string_view name, std::string_view value)>& fn);
 
+// A series as the batch encoders take it: either `prepared` (its final labels, relabelled
+// and serialized once, see series_cache.h), or, with `prepared` null, the store's key of the
+// series (storage::EncodeLabels of its canonical labels). Its final labels are then the key's
+// labels plus the external labels it lacks (Prometheus's rule: the series' own label wins),
+// serialized while the request is written, so nothing is kept per series. `key` outlives the
+// batch (the store keeps every key while it is open).
+struct SeriesRef {
+  std::string_view key;
+  const PreparedSeries* prepared = nullptr;
+};
+
+// The hash that picks a series' shard: the same for every batch of one series.
+uint64_t ShardHash(const SeriesRef& series);
+
+// Calls fn(name, value) for each final label of `series`, sorted by name. `external`: sorted
+// by name, no empty values (Relabeler::external()). Returns false if the key or the prepared
+// bytes are malformed (after calling fn for the labels before).
+bool ForEachLabel(const SeriesRef& series, const storage::Labels& external,
+                  const std::function<void(std::string_view name, std::string_view value)>& fn);
+
 // One series' samples in a batch: `num_samples` samples from `samples`, strictly increasing
 // in time. Points into memory the caller keeps alive while encoding.
 struct BatchSeries {
-  const PreparedSeries* series = nullptr;
+  SeriesRef series;
   const storage::Sample* samples = nullptr;
   size_t num_samples = 0;
 };
@@ -89,12 +109,14 @@ class Encoder {
                        const std::map<std::string, OutMetadata, std::less<>>& metadata);
 
   // The hot path: a 1.0 WriteRequest with `batch` (no metadata) written into *out (its
-  // capacity is reused). The labels are copied as prepared; the bytes are exactly what
-  // libprotobuf writes for the same request (encode_test checks this).
-  static void EncodeBatchV1(const std::vector<BatchSeries>& batch, std::string* out);
+  // capacity is reused). Prepared labels are copied as they are; a store key is serialized
+  // with `external` merged in (see SeriesRef). The bytes are exactly what libprotobuf writes
+  // for the same request (encode_test checks this).
+  static void EncodeBatchV1(const std::vector<BatchSeries>& batch, const storage::Labels& external,
+                            std::string* out);
   // A 2.0 Request with `batch`, as EncodeV2 above, into *out.
-  void EncodeBatchV2(const std::vector<BatchSeries>& batch, const std::map<std::string, OutMetadata, std::less<>>& metadata,
-                std::string* out);
+  void EncodeBatchV2(const std::vector<BatchSeries>& batch, const storage::Labels& external,
+                     const std::map<std::string, OutMetadata, std::less<>>& metadata, std::string* out);
 
  private:
   struct Messages;

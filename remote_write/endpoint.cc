@@ -18,6 +18,8 @@ bool IsStale(double v) {
   return bits == storage::kStaleMarkerBits;
 }
 
+const storage::Labels kNoLabels;
+
 double StaleNaN() {
   double v;
   uint64_t bits = storage::kStaleMarkerBits;
@@ -40,18 +42,34 @@ void SplitTargetKey(const std::string& key, std::string* job, std::string* insta
   *instance = key.substr(slash + 1);
 }
 
-// The current values of a target, relabelled: one entry per live series, holding its last
-// real value. Holds the prepared series, so they outlive their cache entry if need be.
+// The current values of a target: one entry per live series, holding its last real value
+// (and, with write_relabel_configs, its prepared form, so it outlives its cache entry).
 struct Current {
-  std::shared_ptr<const PreparedSeries> series;
+  std::string_view key;
+  std::shared_ptr<const PreparedSeries> prepared;
   double value = 0;
+  SeriesRef ref() const { return SeriesRef{key, prepared.get()}; }
 };
 using CurrentSet = std::vector<Current>;
 
-// One series of a segment and its samples, in time order.
+// One series of a segment and its samples, in time order. Most segments are one fetch: the
+// one sample is kept inline (no allocation per series).
 struct SegSeries {
-  const PreparedSeries* series = nullptr;
-  std::vector<storage::Sample> samples;
+  SeriesRef series;
+  size_t count = 0;
+  storage::Sample first;              // the only sample while count == 1
+  std::vector<storage::Sample> more;  // all the samples once count > 1
+  void Add(storage::Sample s) {
+    if (count == 0) {
+      first = s;
+    } else {
+      if (count == 1) more.push_back(first);
+      more.push_back(s);
+    }
+    ++count;
+  }
+  const storage::Sample* data() const { return count > 1 ? more.data() : &first; }
+  const storage::Sample& back() const { return data()[count - 1]; }
 };
 
 struct Endpoint::TargetState {
@@ -124,7 +142,7 @@ class SegmentBuilder {
     }
     for (; p < until_exclusive && p <= latest; p += interval_ms) {
       NextPoint();
-      for (const auto& c : *current_) Add(c.series.get(), p, c.value);
+      for (const auto& c : *current_) Add(c.ref(), p, c.value);
       grid_ = p;
       last_ts_ = p;
     }
@@ -142,14 +160,15 @@ class SegmentBuilder {
     NextPoint();
     auto next = std::make_shared<CurrentSet>();
     next->reserve(series.size());
+    SeriesRef ref;
+    std::shared_ptr<const PreparedSeries> hold;
     for (const auto& s : series) {
-      const auto& prepared = cache_->Get(s.key);
-      if (!prepared) {
+      if (!cache_->Get(s.key, &ref, &hold)) {
         ++dropped_;  // by write_relabel_configs
         continue;
       }
-      Add(prepared.get(), t, s.value);
-      if (!IsStale(s.value)) next->push_back(Current{prepared, s.value});
+      Add(ref, t, s.value);
+      if (!IsStale(s.value)) next->push_back(Current{s.key, std::move(hold), s.value});
     }
     current_ = std::move(next);
     last_ts_ = t;
@@ -161,7 +180,7 @@ class SegmentBuilder {
   void StaleAll(int64_t t) {
     if (!current_) return;
     NextPoint();
-    for (const auto& c : *current_) Add(c.series.get(), t, StaleNaN());
+    for (const auto& c : *current_) Add(c.ref(), t, StaleNaN());
     current_ = std::make_shared<CurrentSet>();
     last_ts_ = t;
   }
@@ -169,9 +188,10 @@ class SegmentBuilder {
   // Sets the base values (the fetch at the cursor) without sending them.
   void Base(const std::vector<EventSample>& series) {
     auto next = std::make_shared<CurrentSet>();
+    SeriesRef ref;
+    std::shared_ptr<const PreparedSeries> hold;
     for (const auto& s : series) {
-      const auto& prepared = cache_->Get(s.key);
-      if (prepared && !IsStale(s.value)) next->push_back(Current{prepared, s.value});
+      if (cache_->Get(s.key, &ref, &hold) && !IsStale(s.value)) next->push_back(Current{s.key, std::move(hold), s.value});
     }
     current_ = std::move(next);
   }
@@ -188,20 +208,24 @@ class SegmentBuilder {
   void NextPoint() {
     if (++points_ != 2) return;
     index_.reserve(out_.size() * 2);
-    for (size_t i = 0; i < out_.size(); ++i) index_.emplace(out_[i].series->pb_labels, i);
+    for (size_t i = 0; i < out_.size(); ++i) index_.emplace(IndexKey(out_[i].series), i);
   }
-  void Add(const PreparedSeries* series, int64_t t, double v) {
+  // A series' identity in the segment: its final labels when prepared; else its store key
+  // (a target's endpoint sends either all its series prepared or none).
+  static std::string_view IndexKey(const SeriesRef& s) { return s.prepared != nullptr ? s.prepared->pb_labels : s.key; }
+  void Add(const SeriesRef& series, int64_t t, double v) {
     if (t < min_t_) {
       ++dropped_;  // older than sample_age_limit
       return;
     }
     if (points_ <= 1) {
-      out_.push_back(SegSeries{series, {{t, v}}});
+      out_.emplace_back().series = series;
+      out_.back().Add({t, v});
       return;
     }
-    auto [it, inserted] = index_.try_emplace(series->pb_labels, out_.size());
-    if (inserted) out_.push_back(SegSeries{series, {}});
-    out_[it->second].samples.push_back({t, v});
+    auto [it, inserted] = index_.try_emplace(IndexKey(series), out_.size());
+    if (inserted) out_.emplace_back().series = series;
+    out_[it->second].Add({t, v});
   }
 
   PreparedCache* cache_;
@@ -212,8 +236,8 @@ class SegmentBuilder {
   const int64_t min_t_;
   uint64_t dropped_ = 0;
   int points_ = 0;
-  // By final labels: two prepared objects of one series (a key from the store and one from
-  // memory) are one series of the segment.
+  // By IndexKey: a series read from the store and the same one from memory are one series
+  // of the segment.
   std::unordered_map<std::string_view, size_t> index_;
   std::vector<SegSeries> out_;
   size_t real_ = 0;
@@ -395,8 +419,7 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
   int64_t new_cursor = t->cursor;
   bool caught_up_after = !t->need_catchup;
   bool based = false;
-  // Samples read from the store, by fetch time. Lives until the segment is sent: its keys
-  // own the prepared series that the segment points to.
+  // Samples read from the store, by fetch time.
   std::map<int64_t, std::vector<EventSample>> by_time;
   size_t live_used = 0;
 
@@ -428,20 +451,11 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
     caught_up_after = log->size() <= kMaxCatchUpFetches;
     const bool need_base = !t->current && t->cursor_is_real;
     // Fetches still queued in memory are used as they are: reading 100k series back from
-    // the store costs far more. Not the first fetch after a start (prev_fetch_ms < 0) of a
-    // target fetched before: its event lacks the stale markers of series that vanished
-    // while the bridge was down.
+    // the store costs far more. An event is complete, stale markers included, also for the
+    // first fetch after a restart: the store computes them from its record of the previous
+    // fetch.
     std::map<int64_t, const FetchEvent*> from_memory;
-    for (const auto& ev : t->live) {
-      bool complete = ev->prev_fetch_ms >= 0;
-      if (!complete) {
-        // The target's first fetch since the start is complete too if the store has no
-        // earlier fetch of it (nothing could have vanished).
-        auto before = store_->FetchLog(t->key, INT64_MIN, ev->fetch_time_ms - 1);
-        complete = before.ok() && before->empty();
-      }
-      if (complete) from_memory[ev->fetch_time_ms] = ev.get();
-    }
+    for (const auto& ev : t->live) from_memory[ev->fetch_time_ms] = ev.get();
     std::vector<int64_t> from_store;
     for (int64_t ft : times) {
       if (!from_memory.count(ft)) from_store.push_back(ft);
@@ -474,12 +488,12 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
           LogError("remote write: reading samples failed", {{"remote_name", cfg_.name}, {"err", samples.status().message()}});
           return false;
         }
-        std::shared_ptr<const SeriesKey> key;  // interned once per series
+        const std::optional<std::string_view> key = store_->SeriesKeyOf(ref.id);  // the store's own
+        if (!key) continue;  // not reached: Select returns known series
         for (const auto& s : *samples) {
           auto it = by_time.find(s.timestamp_ms);
           if (it == by_time.end()) continue;
-          if (!key) key = t->cache.Intern(ref.labels);
-          it->second.push_back(EventSample{key, s.value});
+          it->second.push_back(EventSample{*key, s.value});
         }
       }
       if (need_base) b.Base(by_time[t->cursor]);
@@ -561,8 +575,9 @@ void Endpoint::ShardLoop(Shard* sh) {
 bool Endpoint::SendBatch(Shard* sh, const Job& job) {
   const size_t n_samples = job.samples;
   const bool v2 = v2_.load();
-  if (v2) sh->encoder.EncodeBatchV2(job.batch, metadata_, &sh->raw);
-  else Encoder::EncodeBatchV1(job.batch, &sh->raw);
+  const storage::Labels& external = relabeler_ ? relabeler_->external() : kNoLabels;
+  if (v2) sh->encoder.EncodeBatchV2(job.batch, external, metadata_, &sh->raw);
+  else Encoder::EncodeBatchV1(job.batch, external, &sh->raw);
   Compress(sh->raw, &sh->compressed);
   auto observe = [&](int attempt, unsigned, double secs) {
     metrics_.attempts++;
@@ -574,7 +589,7 @@ bool Endpoint::SendBatch(Shard* sh, const Job& job) {
     metrics_.fallbacks++;
     v2_ = false;
     LogWarn("remote write: receiver does not accept 2.0 (415); falling back to 1.0", {{"remote_name", cfg_.name}});
-    Encoder::EncodeBatchV1(job.batch, &sh->raw);
+    Encoder::EncodeBatchV1(job.batch, external, &sh->raw);
     Compress(sh->raw, &sh->compressed);
     r = sh->sender.Send(sh->compressed, Protocol::kV1, observe);
   }
@@ -631,8 +646,8 @@ bool Endpoint::SendSegment(std::vector<SegSeries> series) {
   size_t total = 0;
   int64_t max_t = INT64_MIN;
   for (const auto& s : series) {
-    total += s.samples.size();
-    if (!s.samples.empty()) max_t = std::max(max_t, s.samples.back().timestamp_ms);
+    total += s.count;
+    if (s.count > 0) max_t = std::max(max_t, s.back().timestamp_ms);
   }
   if (total == 0) return true;
   // 2.0 carries metadata with each series. If none was known when the loop last asked (the
@@ -666,14 +681,14 @@ bool Endpoint::SendSegment(std::vector<SegSeries> series) {
   };
   for (const auto& s : series) {
     if (!queued_all) break;
-    const int i = static_cast<int>(s.series->shard_hash % static_cast<uint64_t>(n));
-    const size_t size = s.samples.size();
+    const int i = static_cast<int>(ShardHash(s.series) % static_cast<uint64_t>(n));
+    const size_t size = s.count;
     if (size <= per_send) {
       if (building[i].samples + size > per_send && !flush(i)) {
         queued_all = false;
         break;
       }
-      building[i].batch.push_back(BatchSeries{s.series, s.samples.data(), size});
+      building[i].batch.push_back(BatchSeries{s.series, s.data(), size});
       building[i].samples += size;
       continue;
     }
@@ -684,7 +699,7 @@ bool Endpoint::SendSegment(std::vector<SegSeries> series) {
         break;
       }
       const size_t take = std::min(per_send, size - off);
-      building[i].batch.push_back(BatchSeries{s.series, s.samples.data() + off, take});
+      building[i].batch.push_back(BatchSeries{s.series, s.data() + off, take});
       building[i].samples = take;
     }
   }

@@ -25,8 +25,9 @@
 // point into the segment (no copies). The endpoint thread waits until every batch of a
 // segment is done before it moves the cursor. See Sender for retries.
 //
-// Series are never copied as label vectors: a FetchEvent carries interned SeriesKeys, and
-// each target's PreparedCache relabels and serializes a series once (series_cache.h).
+// Series are never copied as label vectors: a FetchEvent carries the store's own keys, which
+// are sent as they are (plus the external labels) or, with write_relabel_configs, relabelled
+// and serialized once per series by the target's PreparedCache (series_cache.h).
 //
 // A new endpoint (no cursor) starts at now - max_backfill.
 //
@@ -67,9 +68,10 @@ inline constexpr int64_t kStorePollMs = 10000;  // see Endpoint::Step
 class Sender;
 struct SegSeries;
 
-// One sample of a fetch: the series' interned label set and the value.
+// One sample of a fetch: the series' key as the store holds it (a view that stays valid while
+// the store is open; one series always has the same view) and the value.
 struct EventSample {
-  std::shared_ptr<const SeriesKey> key;
+  std::string_view key;
   double value = 0;
 };
 
@@ -77,7 +79,9 @@ struct EventSample {
 struct FetchEvent {
   std::string target_key;
   int64_t fetch_time_ms = 0;
-  int64_t prev_fetch_ms = -1;  // the target's previous fetch if known in memory, else -1
+  // The target's previous fetch (the store's, also from before a restart), or -1 if none.
+  // The stale markers in `series` are those of the series it had and this one lacks.
+  int64_t prev_fetch_ms = -1;
   // One sample per series at fetch_time_ms, stale markers included.
   std::shared_ptr<const std::vector<EventSample>> series;
 };

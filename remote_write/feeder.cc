@@ -1,7 +1,5 @@
 #include "remote_write/feeder.h"
 
-#include <cstring>
-
 #include "common/exposition/parser.h"
 #include "common/log.h"
 #include "remote_write/sender.h"
@@ -98,67 +96,26 @@ Status Feeder::Reload(const config::Config& cfg) {
 }
 
 void Feeder::OnCommit(const storage::Store::CommittedFetch& fetch) {
-  const std::string& target_key = fetch.target_key;
-  const int64_t fetch_time_ms = fetch.fetch_time_ms;
-  const std::vector<std::string_view>& keys = fetch.keys;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (endpoints_.empty()) return;
+  if (fetch.values.size() != fetch.keys.size()) {  // not reached: the store gives one value per key
+    LogError("remote write: a commit without one value per key was ignored", {{"target", fetch.target_key}});
+    return;
   }
-  auto ev = std::make_shared<FetchEvent>();
-  ev->target_key = target_key;
-  ev->fetch_time_ms = fetch_time_ms;
-  auto series = std::make_shared<std::vector<EventSample>>();
-  series->reserve(fetch.keys.size());
-  {
-    std::lock_guard<std::mutex> lock(commit_mu_);
-    TargetMemory& mem = memory_[target_key];
-    ev->prev_fetch_ms = mem.last_fetch_ms;
-    const uint64_t seq = ++mem.seq;
-    std::vector<Slot*> order;
-    order.reserve(fetch.num_given);
-    for (size_t i = 0; i < fetch.num_given; ++i) {
-      const double value = fetch.values[i];
-      // The store's own copy of the key, which outlives the feeder: a series key here is a
-      // view of it, not a second copy (~14 MB less at 100k series).
-      const std::string_view key_bytes = keys[i];
-      Slot* slot = nullptr;
-      if (i < mem.order.size() && mem.order[i]->key->blob == key_bytes) {
-        slot = mem.order[i];  // same series at the same place as in the last fetch
-      } else {
-        const size_t h = HashBlob(key_bytes);
-        auto it = mem.series.find(BlobRef{key_bytes, h});
-        if (it == mem.series.end()) {
-          auto key = std::make_shared<SeriesKey>(SeriesKey::Borrowed{}, key_bytes, h);
-          it = mem.series.emplace(BlobRef{key->blob, h}, Slot{key, 0}).first;
-        }
-        slot = &it->second;
-      }
-      if (slot->seen == seq) continue;  // given twice: the store refuses that; not reached
-      slot->seen = seq;
-      order.push_back(slot);
-      series->push_back(EventSample{slot->key, value});
-    }
-    double stale;
-    uint64_t bits = storage::kStaleMarkerBits;
-    std::memcpy(&stale, &bits, sizeof stale);
-    for (auto it = mem.series.begin(); it != mem.series.end();) {
-      if (it->second.seen == seq) {
-        ++it;
-        continue;
-      }
-      if (mem.last_fetch_ms >= 0) series->push_back(EventSample{it->second.key, stale});
-      it = mem.series.erase(it);
-    }
-    mem.last_fetch_ms = fetch_time_ms;
-    mem.order = std::move(order);  // erased slots were not seen, so not in `order`
-  }
-  ev->series = std::move(series);
   std::vector<std::shared_ptr<Endpoint>> eps;
   {
     std::lock_guard<std::mutex> lock(mu_);
     eps = endpoints_;
   }
+  if (eps.empty()) return;
+  // The store's own keys (valid while it is open) and the stale markers it wrote: the
+  // feeder keeps nothing per series.
+  auto ev = std::make_shared<FetchEvent>();
+  ev->target_key = fetch.target_key;
+  ev->fetch_time_ms = fetch.fetch_time_ms;
+  ev->prev_fetch_ms = fetch.previous_fetch_ms;
+  auto series = std::make_shared<std::vector<EventSample>>();
+  series->reserve(fetch.keys.size());
+  for (size_t i = 0; i < fetch.keys.size(); ++i) series->push_back(EventSample{fetch.keys[i], fetch.values[i]});
+  ev->series = std::move(series);
   for (auto& ep : eps) ep->Push(ev);
 }
 

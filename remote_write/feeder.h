@@ -1,12 +1,12 @@
 // Feeder: the remote-write side of the bridge. Owns one Endpoint per `remote_write` entry,
 // the cursor table, and the bridge-wide view the endpoints share:
 //
-//   - OnCommit() is the store's commit listener: right after a fetch is durable, it turns
-//     the fetch into a FetchEvent (interned label sets, see series_cache.h, plus stale
-//     markers for the series the target's previous fetch had and this one lacks) and hands
-//     it to every endpoint. It runs under the store's writer lock, so it copies no labels:
-//     a series known from the previous fetch costs one encode, one hash and one lookup. That
-//     is the live path; the store itself is the queue for everything else (see Endpoint).
+//   - OnCommit() is the store's commit listener: right after a fetch is durable, it hands it
+//     to every endpoint as a FetchEvent: the store's own key of each series (a view, no
+//     copy) and its value, then the stale markers the store wrote for the series the
+//     target's previous fetch had and this one lacks. The feeder keeps nothing per series.
+//     That is the live path; the store itself is the queue for everything else (see
+//     Endpoint).
 //   - Metric metadata (TYPE/HELP/UNIT) per target is taken from the bridge's parsed
 //     snapshot (FeederOptions::parsed_source), or parsed from the stored snapshot body, once
 //     per fetch, and offered to the endpoints.
@@ -21,7 +21,6 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -29,7 +28,6 @@
 #include "config/config.h"
 #include "remote_write/cursor_db.h"
 #include "remote_write/endpoint.h"
-#include "remote_write/series_cache.h"
 #include "storage/store.h"
 
 namespace sb::remote_write {
@@ -66,8 +64,8 @@ class Feeder {
   // Errors: as Start, and then nothing changes.
   Status Reload(const config::Config& cfg);
 
-  // The store's commit listener. REQUIRES: called in commit order per target; `keys` as the
-  // store gives them (storage::Store::CommitListener), outliving this feeder.
+  // The store's commit listener. REQUIRES: called in commit order per target, by the store
+  // that outlives this feeder (its keys are kept as views).
   void OnCommit(const storage::Store::CommittedFetch& fetch);
 
   // Stops every endpoint. Idempotent.
@@ -82,19 +80,6 @@ class Feeder {
   size_t num_endpoints() const;
 
  private:
-  struct Slot {
-    std::shared_ptr<const SeriesKey> key;
-    uint64_t seen = 0;  // TargetMemory::seq of the last fetch that had the series
-  };
-  struct TargetMemory {
-    int64_t last_fetch_ms = -1;
-    uint64_t seq = 0;  // fetches seen
-    // The series of the last fetch, interned: the same SeriesKey every fetch.
-    std::unordered_map<BlobRef, Slot, BlobRefHash> series;
-    // The slots of the last fetch in its order: a fetch usually lists the same series in
-    // the same order, so sample i is first compared with order[i] (no hashing, no lookup).
-    std::vector<Slot*> order;
-  };
   struct MetadataCache {
     int64_t parsed_for_ms = -2;
     std::map<std::string, OutMetadata, std::less<>> families;
@@ -109,8 +94,6 @@ class Feeder {
   std::vector<std::shared_ptr<Endpoint>> endpoints_;
   std::vector<std::string> configs_;  // per endpoint: fingerprint + external labels
   std::set<std::string> targets_;
-  std::mutex commit_mu_;  // guards memory_
-  std::unordered_map<std::string, TargetMemory> memory_;
   std::mutex md_mu_;      // guards metadata_
   std::map<std::string, MetadataCache> metadata_;
 };

@@ -43,6 +43,9 @@ class Relabeler {
   bool Apply(storage::Labels* labels) const;
 
   bool empty() const { return rules_.empty() && external_.empty(); }
+  bool has_rules() const { return !rules_.empty(); }
+  // The external labels, sorted by name, without empty values.
+  const storage::Labels& external() const { return external_; }
 
  private:
   struct Rule;

@@ -8,6 +8,7 @@
 
 #include "remote_write/cursor_db.h"
 #include "remote_write/metrics.h"
+#include "remote_write/relabel.h"
 #include "storage/store.h"
 #include "tests/testing/testing.h"
 
@@ -162,12 +163,12 @@ TEST(EncodeTest, PreparedBatchV1IsByteForByteWhatLibprotobufWrites) {
       prepared.push_back(PrepareSeries(s.labels));
     }
     for (size_t i = 0; i < series.size(); ++i) {
-      batch.push_back({prepared[i].get(), series[i].samples.data(), series[i].samples.size()});
+      batch.push_back({{{}, prepared[i].get()}, series[i].samples.data(), series[i].samples.size()});
     }
     Encoder enc;
     std::string want = enc.EncodeV1(ptrs, {});
     std::string got = "stale bytes from an earlier batch";
-    Encoder::EncodeBatchV1(batch, &got);
+    Encoder::EncodeBatchV1(batch, {}, &got);
     EXPECT_EQ(got, want) << "seed " << seed;
   }
 }
@@ -176,7 +177,7 @@ TEST(EncodeTest, PreparedBatchV1CanSendPartOfASeriesSamples) {
   OutSeries a = S({{"__name__", "up"}}, {{1, 1}, {2, 2}, {3, 3}});
   auto p = PrepareSeries(a.labels);
   std::string raw;
-  Encoder::EncodeBatchV1({{p.get(), a.samples.data() + 1, 2}}, &raw);
+  Encoder::EncodeBatchV1({{{{}, p.get()}, a.samples.data() + 1, 2}}, {}, &raw);
   auto back = Decode(raw, Protocol::kV1);
   ASSERT_TRUE(back.ok());
   ASSERT_EQ(back->series.size(), 1u);
@@ -191,12 +192,12 @@ TEST(EncodeTest, PreparedBatchV2DecodesToTheSameSeriesAndMetadata) {
   std::vector<BatchSeries> batch;
   for (const auto& s : series) prepared.push_back(PrepareSeries(s.labels));
   for (size_t i = 0; i < series.size(); ++i) {
-    batch.push_back({prepared[i].get(), series[i].samples.data(), series[i].samples.size()});
+    batch.push_back({{{}, prepared[i].get()}, series[i].samples.data(), series[i].samples.size()});
   }
   std::map<std::string, OutMetadata, std::less<>> md = {{"m3", {"m3", expo::MetricType::kGauge, "help", "bytes"}}};
   Encoder enc;
   std::string raw;
-  enc.EncodeBatchV2(batch, md, &raw);
+  enc.EncodeBatchV2(batch, {}, md, &raw);
   auto back = Decode(raw, Protocol::kV2);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   ASSERT_EQ(back->series.size(), series.size());
@@ -225,6 +226,61 @@ TEST(EncodeTest, ForEachPreparedLabelWalksTheLabelsInOrderAndRejectsGarbage) {
   EXPECT_EQ(back, ls);
   EXPECT_FALSE(ForEachPreparedLabel(p->pb_labels.substr(0, p->pb_labels.size() - 1), [](auto, auto) {}));
   EXPECT_FALSE(ForEachPreparedLabel("\x12\x00", [](auto, auto) {}));
+}
+
+// Without write_relabel_configs a series is sent as the store's key plus the external labels,
+// serialized while the request is written: the bytes equal those of the same series prepared
+// (relabelled by Relabeler, serialized by libprotobuf), including when the series has a label
+// named like an external one (its own value wins).
+TEST(EncodeTest, StoreKeyBatchIsByteForByteThePreparedOne) {
+  auto rel = Relabeler::Make({}, {{"cluster", "eu"}, {"a", "first"}, {"m3x", "ext"}, {"zz", "last"}});
+  ASSERT_TRUE(rel.ok());
+  const storage::Labels& external = (*rel)->external();
+  for (uint32_t seed : {11u, 12u, 13u}) {
+    auto series = RandomSeries(seed, 60);
+    series.push_back(S({{"__name__", "m"}, {"cluster", "own"}, {"long", std::string(300, 'v')}}, {{5, 1}}));
+    std::vector<std::string> keys;
+    std::vector<std::shared_ptr<const PreparedSeries>> prepared;
+    for (const auto& s : series) {
+      keys.push_back(storage::EncodeLabels(s.labels));
+      storage::Labels ls = s.labels;
+      ASSERT_TRUE((*rel)->Apply(&ls));
+      prepared.push_back(PrepareSeries(ls));
+    }
+    std::vector<BatchSeries> direct, want_batch;
+    for (size_t i = 0; i < series.size(); ++i) {
+      direct.push_back({{keys[i], nullptr}, series[i].samples.data(), series[i].samples.size()});
+      want_batch.push_back({{{}, prepared[i].get()}, series[i].samples.data(), series[i].samples.size()});
+    }
+    std::string want, got = "stale bytes";
+    Encoder::EncodeBatchV1(want_batch, {}, &want);
+    Encoder::EncodeBatchV1(direct, external, &got);
+    EXPECT_EQ(got, want) << "seed " << seed;
+    // 2.0: the same labels through the symbol table.
+    Encoder enc;
+    std::string raw2;
+    enc.EncodeBatchV2(direct, external, {}, &raw2);
+    auto back = Decode(raw2, Protocol::kV2);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    ASSERT_EQ(back->series.size(), series.size());
+    for (size_t i = 0; i < series.size(); ++i) {
+      storage::Labels ls = series[i].labels;
+      ASSERT_TRUE((*rel)->Apply(&ls));
+      EXPECT_EQ(back->series[i].labels, ls);
+    }
+  }
+  // The series' own "cluster" wins over the external one.
+  storage::Labels seen;
+  std::string key = storage::EncodeLabels({{"__name__", "m"}, {"cluster", "own"}});
+  EXPECT_TRUE(ForEachLabel({key, nullptr}, external, [&](std::string_view n, std::string_view v) {
+    seen.push_back({std::string(n), std::string(v)});
+  }));
+  EXPECT_EQ(seen, (storage::Labels{{"__name__", "m"}, {"a", "first"}, {"cluster", "own"}, {"m3x", "ext"}, {"zz", "last"}}));
+  // A malformed key is refused, not read past its end.
+  EXPECT_FALSE(ForEachLabel({std::string_view(key).substr(0, key.size() - 1), nullptr}, {}, [](auto, auto) {}));
+  // One series, one shard.
+  std::string copy = key;
+  EXPECT_EQ(ShardHash({key, nullptr}), ShardHash({copy, nullptr}));
 }
 
 TEST(EncodeTest, CompressIntoABufferMatchesCompress) {

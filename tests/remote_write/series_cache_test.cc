@@ -7,8 +7,6 @@
 namespace sb::remote_write {
 namespace {
 
-std::shared_ptr<const SeriesKey> Key(const storage::Labels& ls) { return MakeSeriesKey(storage::EncodeLabels(ls)); }
-
 storage::Labels Unprepare(const PreparedSeries& p) {
   storage::Labels out;
   EXPECT_TRUE(ForEachPreparedLabel(p.pb_labels, [&](std::string_view n, std::string_view v) {
@@ -24,57 +22,81 @@ std::shared_ptr<const Relabeler> Rules(const std::vector<config::RelabelConfig>&
   return *r;
 }
 
-TEST(PreparedCacheTest, PreparesEachSeriesOnceWithExternalLabelsAndReusesIt) {
-  auto rules = Rules({}, {{"cluster", "eu"}});
-  PreparedCache cache(rules.get());
-  auto key = Key({{"__name__", "up"}, {"job", "j"}});
-  const PreparedSeries* first = cache.Get(key).get();
-  ASSERT_NE(first, nullptr);
-  EXPECT_EQ(Unprepare(*first), (storage::Labels{{"__name__", "up"}, {"cluster", "eu"}, {"job", "j"}}));
-  cache.Sweep();
-  EXPECT_EQ(cache.Get(key).get(), first);  // the same object, not prepared again
-}
-
-TEST(PreparedCacheTest, TwoEndpointsWithDifferentRulesEachGetTheirOwnForm) {
-  auto eu = Rules({}, {{"cluster", "eu"}});
-  auto us = Rules({}, {{"cluster", "us"}});
-  PreparedCache a(eu.get()), b(us.get());
-  auto key = Key({{"__name__", "up"}});
-  ASSERT_NE(a.Get(key), nullptr);  // a keeps it in the key's own slot
-  ASSERT_NE(b.Get(key), nullptr);  // b in its map
-  EXPECT_EQ(Unprepare(*a.Get(key))[1].value, "eu");
-  EXPECT_EQ(Unprepare(*b.Get(key))[1].value, "us");
-  EXPECT_EQ(a.size(), 0u);
-  EXPECT_EQ(b.size(), 1u);
-}
-
-TEST(PreparedCacheTest, SeriesDroppedByTheRulesIsNull) {
+config::RelabelConfig Drop(const std::string& name_regex) {
   config::RelabelConfig drop;
   drop.source_labels = {"__name__"};
-  drop.regex = "go_.*";
+  drop.regex = name_regex;
   drop.action = "drop";
-  auto rules = Rules({drop}, {});
-  PreparedCache cache(rules.get());
-  EXPECT_EQ(cache.Get(Key({{"__name__", "go_goroutines"}})), nullptr);
-  EXPECT_NE(cache.Get(Key({{"__name__", "up"}})), nullptr);
+  return drop;
 }
 
-TEST(PreparedCacheTest, SweepForgetsSeriesUnusedForTwoRounds) {
-  auto rules = Rules({}, {});
-  PreparedCache owner(rules.get()), cache(rules.get());
-  auto gone = Key({{"__name__", "gone"}});
-  auto kept = Key({{"__name__", "kept"}});
-  (void)owner.Get(gone);  // so that `cache` keeps both in its map
-  (void)owner.Get(kept);
-  (void)cache.Get(gone);
-  (void)cache.Get(kept);
+// Without rules nothing is prepared or kept: the series goes as its key (external labels are
+// merged in by the encoder).
+TEST(PreparedCacheTest, WithoutRulesTheSeriesIsSentAsItsKeyAndNothingIsKept) {
+  auto rules = Rules({}, {{"cluster", "eu"}});
+  PreparedCache cache(rules.get());
+  EXPECT_TRUE(cache.direct());
+  const std::string key = storage::EncodeLabels({{"__name__", "up"}, {"job", "j"}});
+  SeriesRef ref;
+  std::shared_ptr<const PreparedSeries> hold;
+  ASSERT_TRUE(cache.Get(key, &ref, &hold));
+  EXPECT_EQ(ref.key.data(), key.data());
+  EXPECT_EQ(ref.prepared, nullptr);
+  EXPECT_EQ(hold, nullptr);
+  EXPECT_EQ(cache.size(), 0u);
+  PreparedCache none(nullptr);
+  EXPECT_TRUE(none.direct());
+}
+
+TEST(PreparedCacheTest, WithRulesEachSeriesIsPreparedOnceWithExternalLabelsAndReused) {
+  auto rules = Rules({Drop("go_.*")}, {{"cluster", "eu"}});
+  PreparedCache cache(rules.get());
+  EXPECT_FALSE(cache.direct());
+  const std::string key = storage::EncodeLabels({{"__name__", "up"}, {"job", "j"}});
+  SeriesRef ref;
+  std::shared_ptr<const PreparedSeries> hold;
+  ASSERT_TRUE(cache.Get(key, &ref, &hold));
+  const PreparedSeries* first = ref.prepared;
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(hold.get(), first);
+  EXPECT_EQ(Unprepare(*first), (storage::Labels{{"__name__", "up"}, {"cluster", "eu"}, {"job", "j"}}));
   cache.Sweep();
-  (void)cache.Get(kept);
+  ASSERT_TRUE(cache.Get(key, &ref, &hold));
+  EXPECT_EQ(ref.prepared, first);  // the same object, not prepared again
+}
+
+TEST(PreparedCacheTest, SeriesDroppedByTheRulesIsRefused) {
+  auto rules = Rules({Drop("go_.*")}, {});
+  PreparedCache cache(rules.get());
+  SeriesRef ref;
+  std::shared_ptr<const PreparedSeries> hold;
+  const std::string go = storage::EncodeLabels({{"__name__", "go_goroutines"}});
+  const std::string up = storage::EncodeLabels({{"__name__", "up"}});
+  EXPECT_FALSE(cache.Get(go, &ref, &hold));
+  EXPECT_EQ(ref.prepared, nullptr);
+  EXPECT_TRUE(cache.Get(up, &ref, &hold));
+  EXPECT_NE(ref.prepared, nullptr);
+}
+
+// Series are keyed by the store's key view: the same view finds the entry; sweeping forgets
+// what a round did not use, while a holder keeps its prepared form alive.
+TEST(PreparedCacheTest, SweepForgetsSeriesUnusedForARoundAndHoldersKeepTheirs) {
+  auto rules = Rules({Drop("never")}, {});
+  PreparedCache cache(rules.get());
+  const std::string gone = storage::EncodeLabels({{"__name__", "gone"}});
+  const std::string kept = storage::EncodeLabels({{"__name__", "kept"}});
+  SeriesRef ref;
+  std::shared_ptr<const PreparedSeries> held_gone, hold;
+  ASSERT_TRUE(cache.Get(gone, &ref, &held_gone));
+  ASSERT_TRUE(cache.Get(kept, &ref, &hold));
+  EXPECT_EQ(cache.size(), 2u);
+  cache.Sweep();
+  ASSERT_TRUE(cache.Get(kept, &ref, &hold));
   cache.Sweep();
   EXPECT_EQ(cache.size(), 1u);
-  // Interning the labels of a series in the map gives back its key.
-  EXPECT_EQ(cache.Intern({{"__name__", "kept"}}), kept);
-  EXPECT_NE(cache.Intern({{"__name__", "gone"}}), gone);
+  EXPECT_EQ(Unprepare(*held_gone), (storage::Labels{{"__name__", "gone"}}));
+  ASSERT_TRUE(cache.Get(gone, &ref, &hold));  // prepared anew
+  EXPECT_NE(ref.prepared, held_gone.get());
 }
 
 }  // namespace
