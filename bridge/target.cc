@@ -78,7 +78,8 @@ Result<std::string> AuthorizationHeader(const config::ScrapeConfig& job) {
 
 void AppendSeriesSample(const expo::Sample& s, const std::string& job, const std::string& instance,
                         bool honor_labels, std::vector<storage::LabelView>* scratch,
-                        std::vector<storage::SeriesSample>* out) {
+                        std::vector<storage::SeriesSample>* out, const std::vector<std::string_view>* known,
+                        std::string* key_buf) {
   // The canonical key is written straight from the parsed labels (views into them,
   // storage::EncodeLabelViews): one string per sample instead of a vector of label strings.
   // The store checks a key it does not know yet as it checks labels (a bad name or a
@@ -101,9 +102,19 @@ void AppendSeriesSample(const expo::Sample& s, const std::string& job, const std
   }
   if (!honor_labels || !has_job) labels.emplace_back("job", job);
   if (!honor_labels || !has_instance) labels.emplace_back("instance", instance);
+  const size_t i = out->size();
   storage::SeriesSample& ss = out->emplace_back();
   ss.value = s.value;
-  storage::EncodeLabelViews(&labels, &ss.key);
+  if (known == nullptr || key_buf == nullptr || i >= known->size()) {
+    storage::EncodeLabelViews(&labels, &ss.key);
+    return;
+  }
+  storage::EncodeLabelViews(&labels, key_buf);
+  if ((*known)[i] == *key_buf) {
+    ss.stored_key = (*known)[i];  // the same series at the same place: no copy
+  } else {
+    ss.key = *key_buf;
+  }
 }
 
 std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data, const std::string& job,
@@ -312,11 +323,18 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
     std::vector<storage::SeriesSample> samples;
     if (auto current = self->slot_.Load(); current && self->store_) samples.reserve(current->sample_count);
     std::vector<storage::LabelView> scratch;
+    // The keys of the target's last fetch: a body lists the same series in the same order
+    // fetch after fetch, and such a sample then carries a view of the store's key, not a copy
+    // (~15 MB less at 100k series).
+    std::vector<std::string_view> known;
+    if (self->store_) known = self->store_->LastFetchKeys(self->key_);
+    std::string key_buf;
     size_t sample_count = 0;
     popts.on_sample = [&](const expo::Sample& s) {
       ++sample_count;
       if (self->store_) {
-        AppendSeriesSample(s, self->job_.job_name, self->address_, self->job_.honor_labels, &scratch, &samples);
+        AppendSeriesSample(s, self->job_.job_name, self->address_, self->job_.honor_labels, &scratch, &samples,
+                           &known, &key_buf);
       }
       return Status::OK();
     };

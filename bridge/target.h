@@ -139,10 +139,14 @@ std::string ProxyFor(const config::ScrapeConfig& job, const std::string& host);
 // Each sample carries its canonical key (SeriesSample::key), not a label vector.
 std::vector<storage::SeriesSample> ToSeriesSamples(const expo::Exposition& data, const std::string& job,
                                                    const std::string& instance, bool honor_labels);
-// The same for one sample, appended to *out (a streamed parse); *scratch is reused.
+// The same for one sample, appended to *out (a streamed parse); *scratch and *key_buf are
+// reused. When `known` (the store's keys of the target's last fetch, Store::LastFetchKeys)
+// has this sample's key at the same position, the sample carries that view
+// (SeriesSample::stored_key) instead of a copy.
 void AppendSeriesSample(const expo::Sample& s, const std::string& job, const std::string& instance,
                         bool honor_labels, std::vector<storage::LabelView>* scratch,
-                        std::vector<storage::SeriesSample>* out);
+                        std::vector<storage::SeriesSample>* out,
+                        const std::vector<std::string_view>* known = nullptr, std::string* key_buf = nullptr);
 
 // metrics_path plus the URL-encoded params, as Prometheus builds the scrape URL.
 std::string BuildRequestTarget(const config::ScrapeConfig& job);

@@ -117,6 +117,11 @@ struct SeriesSample {
   // directly (the bridge, from the parsed body) saves building a label vector per sample;
   // AppendFetch checks a key it does not already know exactly as it checks labels.
   std::string key;
+  // Or, instead of `key` (then left empty): a view of the store's own key of the series
+  // (LastFetchKeys), when the producer found its canonical key equal to it. Saves a copy of
+  // every key of a fetch that lists the same series as the last one.
+  std::string_view stored_key;
+  std::string_view GivenKey() const { return stored_key.empty() ? std::string_view(key) : stored_key; }
 };
 
 
@@ -247,6 +252,11 @@ class Store {
   // within a series (the message names the series and both times). IOError/Corruption
   // from SQLite: rolled back, the store is as before.
   Result<ImportStats> AppendSamples(const std::vector<SeriesSamples>& batch);
+
+  // The canonical keys of the series of `target_key`'s last fetch appended by this process,
+  // in its order (empty if none): views of the store's own keys, valid while it is open. A
+  // producer whose next fetch lists the same series passes them as SeriesSample::stored_key.
+  std::vector<std::string_view> LastFetchKeys(const std::string& target_key);
 
   // The time of the latest fetch of `target_key` recorded in memory, or nullopt if none.
   // Cheap (no SQLite): for caches keyed by "which fetch was this".

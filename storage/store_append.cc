@@ -93,6 +93,16 @@ Status Store::AppendFetchGzipBody(const std::string& target_key, int64_t fetch_t
   return AppendFetchBody(target_key, fetch_time_ms, samples, gzipped_body_for_snapshot, true);
 }
 
+std::vector<std::string_view> Store::LastFetchKeys(const std::string& target_key) {
+  std::lock_guard write_lock(write_mu_);  // target_order_ changes under it
+  std::vector<std::string_view> keys;
+  auto it = target_order_.find(target_key);
+  if (it == target_order_.end()) return keys;
+  keys.reserve(it->second.ids.size());
+  for (size_t i = 0; i < it->second.ids.size(); ++i) keys.push_back(it->second.Key(i));
+  return keys;
+}
+
 Status Store::AppendFetchBody(const std::string& target_key, int64_t fetch_time_ms,
                               const std::vector<SeriesSample>& samples, std::string_view body,
                               bool gzipped) {
@@ -156,18 +166,19 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
     Planned p;
     p.value = s.value;
     if (!diverged && order != nullptr && i < order->ids.size() &&
-        (s.key.empty() ? EncodeCanonicalUnchecked(s.labels, &key) && key == order->Key(i)
-                       : s.key == order->Key(i))) {
+        (s.key.empty() && s.stored_key.empty()
+             ? EncodeCanonicalUnchecked(s.labels, &key) && key == order->Key(i)
+             : s.stored_key.data() == order->Key(i).data() || s.GivenKey() == order->Key(i))) {
       p.id = order->ids[i];
       p.state = order->states[i];
       ++matched;
     } else {
       diverged = true;
-      if (s.key.empty()) {
+      if (s.key.empty() && s.stored_key.empty()) {
         SB_RETURN_IF_ERROR(EncodeCanonical(s.labels, &key));
       } else {
-        SB_RETURN_IF_ERROR(CheckCanonicalKey(s.key));
-        key.assign(s.key);
+        SB_RETURN_IF_ERROR(CheckCanonicalKey(s.GivenKey()));
+        key.assign(s.GivenKey());
       }
       auto id = ids_.find(std::string_view(key));  // ids_ only changes under write_mu_
       if (id != ids_.end()) {

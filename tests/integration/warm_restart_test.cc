@@ -74,6 +74,24 @@ TEST(WarmRestartTest, TargetLabelsFollowPrometheusRules) {
   // An empty value is left out, as Prometheus treats it as absent.
   data.families[0].samples[0].labels.push_back({"empty", ""});
   EXPECT_EQ(bridge::ToSeriesSamples(data, "outer", "h:1", true)[0].key, honored[0].key);
+  // Given the keys of the last fetch, a sample whose key is the one at its place carries
+  // that view instead of a copy; any other gets its own key.
+  const std::string stored = honored[0].key;  // stands for the store's own copy
+  const std::vector<std::string_view> known = {stored};
+  std::vector<storage::LabelView> scratch;
+  std::string buf;
+  std::vector<storage::SeriesSample> out;
+  bridge::AppendSeriesSample(data.families[0].samples[0], "outer", "h:1", true, &scratch, &out, &known, &buf);
+  bridge::AppendSeriesSample(data.families[0].samples[0], "outer", "h:1", false, &scratch, &out, &known, &buf);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].stored_key.data(), stored.data());
+  EXPECT_TRUE(out[0].key.empty());
+  EXPECT_TRUE(out[1].stored_key.empty());  // beyond the known keys
+  EXPECT_EQ(out[1].key, plain[0].key);
+  out.clear();
+  bridge::AppendSeriesSample(data.families[0].samples[0], "outer", "h:1", false, &scratch, &out, &known, &buf);
+  EXPECT_TRUE(out[0].stored_key.empty());  // at its place, but a different series
+  EXPECT_EQ(out[0].key, plain[0].key);
 }
 
 }  // namespace

@@ -217,6 +217,38 @@ TEST(StoreAppendTest, CommitListenerGetsTheStoresOwnStableKeysAndTheStaleSeries)
   store->SetCommitListener(nullptr);
 }
 
+// A producer that finds a sample's key equal to one of LastFetchKeys passes that view
+// instead of a copy: same series, same samples, in order or not. A view that is not the
+// store's is checked like any key.
+TEST(StoreAppendTest, SamplesMayCarryTheStoresOwnKeysOfTheLastFetch) {
+  testing::TempDir dir;
+  auto store = OpenOrDie(TestStoreOptions(dir));
+  const std::string a = Key({{"__name__", "vulns"}, {"org", "acme"}});
+  const std::string b = Key({{"__name__", "vulns"}, {"org", "beta"}});
+  EXPECT_TRUE(store->LastFetchKeys("t").empty());
+  ASSERT_OK(store->AppendFetch("t", kStartMs, {KeyedSample(a, 1), KeyedSample(b, 2)}, ""));
+  const std::vector<std::string_view> known = store->LastFetchKeys("t");
+  ASSERT_EQ(known, (std::vector<std::string_view>{a, b}));
+  EXPECT_NE(known[0].data(), a.data());  // the store's own copy
+  auto stored = [](std::string_view k, double v) {
+    SeriesSample s;
+    s.stored_key = k;
+    s.value = v;
+    return s;
+  };
+  ASSERT_OK(store->AppendFetch("t", kStartMs + kHourMs, {stored(known[0], 3), stored(known[1], 4)}, ""));
+  ASSERT_OK(store->AppendFetch("t", kStartMs + 2 * kHourMs, {stored(known[1], 6), stored(known[0], 5)}, ""));
+  std::vector<double> values;
+  for (const Sample& x : All(store.get())) values.push_back(x.value);
+  EXPECT_EQ(values, (std::vector<double>{1, 3, 5, 2, 4, 6}));
+  EXPECT_EQ(store->LastFetchKeys("t"), (std::vector<std::string_view>{b, a}));
+  // A view of bytes that are not a canonical key is refused, and nothing is written.
+  const std::string bad = Key({{"__name__", "vulns"}, {"org", "acme"}}).substr(0, 5);
+  Status st = store->AppendFetch("t", kStartMs + 3 * kHourMs, {stored(bad, 7)}, "");
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(All(store.get()).size(), 6u);
+}
+
 TEST(StoreAppendTest, ABadKeyIsRefusedWithItsReasonAndNothingIsWritten) {
   testing::TempDir dir;
   StoreOptions o = TestStoreOptions(dir);
