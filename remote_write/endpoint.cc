@@ -42,15 +42,15 @@ void SplitTargetKey(const std::string& key, std::string* job, std::string* insta
   *instance = key.substr(slash + 1);
 }
 
-// The current values of a target: one entry per live series, holding its last real value
-// (and, with write_relabel_configs, its prepared form, so it outlives its cache entry).
-struct Current {
-  std::string_view key;
-  std::shared_ptr<const PreparedSeries> prepared;
-  double value = 0;
-  SeriesRef ref() const { return SeriesRef{key, prepared.get()}; }
+// The current values of a target: the samples of its last real fetch, shared with its
+// FetchEvent (not copied). A re-send skips the stale markers and the series the rules drop.
+struct CurrentSet {
+  std::shared_ptr<const std::vector<EventSample>> samples;  // null: none
+  size_t live = 0;  // the samples a re-send sends
+  bool empty() const { return live == 0; }
+  size_t size() const { return live; }
 };
-using CurrentSet = std::vector<Current>;
+using EventSamples = std::shared_ptr<const std::vector<EventSample>>;
 
 // One series of a segment and its samples, in time order. Most segments are one fetch: the
 // one sample is kept inline (no allocation per series).
@@ -142,7 +142,11 @@ class SegmentBuilder {
     }
     for (; p < until_exclusive && p <= latest; p += interval_ms) {
       NextPoint();
-      for (const auto& c : *current_) Add(c.ref(), p, c.value);
+      if (points_ == 1) out_.reserve(current_->live);
+      SeriesRef ref;
+      for (const auto& s : *current_->samples) {
+        if (!IsStale(s.value) && cache_->Get(s.key, &ref)) Add(ref, p, s.value);
+      }
       grid_ = p;
       last_ts_ = p;
     }
@@ -150,27 +154,26 @@ class SegmentBuilder {
 
   // One real fetch at `t`. Samples not after the last delivered timestamp are dropped and
   // counted (they would break per-series order).
-  void Real(int64_t t, const std::vector<EventSample>& series) {
+  void Real(int64_t t, const EventSamples& series) {
     if (t <= last_ts_) {
-      dropped_ += series.size();
+      dropped_ += series->size();
       LogWarn("remote write: fetch not after the last sent timestamp; dropped",
               {{"fetch_ms", std::to_string(t)}, {"last_sent_ms", std::to_string(last_ts_)}});
       return;
     }
     NextPoint();
-    auto next = std::make_shared<CurrentSet>();
-    next->reserve(series.size());
+    if (points_ == 1) out_.reserve(series->size());
+    size_t live = 0;
     SeriesRef ref;
-    std::shared_ptr<const PreparedSeries> hold;
-    for (const auto& s : series) {
-      if (!cache_->Get(s.key, &ref, &hold)) {
+    for (const auto& s : *series) {
+      if (!cache_->Get(s.key, &ref)) {
         ++dropped_;  // by write_relabel_configs
         continue;
       }
       Add(ref, t, s.value);
-      if (!IsStale(s.value)) next->push_back(Current{s.key, std::move(hold), s.value});
+      if (!IsStale(s.value)) ++live;
     }
-    current_ = std::move(next);
+    current_ = std::make_shared<CurrentSet>(CurrentSet{series, live});
     last_ts_ = t;
     grid_ = t;
     ++real_;
@@ -180,20 +183,24 @@ class SegmentBuilder {
   void StaleAll(int64_t t) {
     if (!current_) return;
     NextPoint();
-    for (const auto& c : *current_) Add(c.ref(), t, StaleNaN());
+    SeriesRef ref;
+    if (current_->samples) {
+      for (const auto& s : *current_->samples) {
+        if (!IsStale(s.value) && cache_->Get(s.key, &ref)) Add(ref, t, StaleNaN());
+      }
+    }
     current_ = std::make_shared<CurrentSet>();
     last_ts_ = t;
   }
 
   // Sets the base values (the fetch at the cursor) without sending them.
-  void Base(const std::vector<EventSample>& series) {
-    auto next = std::make_shared<CurrentSet>();
+  void Base(const EventSamples& series) {
+    size_t live = 0;
     SeriesRef ref;
-    std::shared_ptr<const PreparedSeries> hold;
-    for (const auto& s : series) {
-      if (cache_->Get(s.key, &ref, &hold) && !IsStale(s.value)) next->push_back(Current{s.key, std::move(hold), s.value});
+    for (const auto& s : *series) {
+      if (!IsStale(s.value) && cache_->Get(s.key, &ref)) ++live;
     }
-    current_ = std::move(next);
+    current_ = std::make_shared<CurrentSet>(CurrentSet{series, live});
   }
 
   void SetGrid(int64_t g) { grid_ = g; }
@@ -420,7 +427,7 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
   bool caught_up_after = !t->need_catchup;
   bool based = false;
   // Samples read from the store, by fetch time.
-  std::map<int64_t, std::vector<EventSample>> by_time;
+  std::map<int64_t, std::shared_ptr<std::vector<EventSample>>> by_time;
   size_t live_used = 0;
 
   bool chain = t->current && !t->need_catchup && !t->live.empty() && t->live.front()->prev_fetch_ms == t->cursor;
@@ -430,7 +437,7 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
     for (const auto& ev : t->live) {
       if (ev->prev_fetch_ms != prev) break;
       b.Resends(interval, ev->fetch_time_ms, now, oldest);
-      b.Real(ev->fetch_time_ms, *ev->series);
+      b.Real(ev->fetch_time_ms, ev->series);
       prev = new_cursor = ev->fetch_time_ms;
       ++live_used;
     }
@@ -474,8 +481,8 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
         LogError("remote write: reading the store failed", {{"remote_name", cfg_.name}, {"err", refs.status().message()}});
         return false;
       }
-      for (int64_t ft : from_store) by_time[ft];
-      if (need_base) by_time[t->cursor];
+      for (int64_t ft : from_store) by_time[ft] = std::make_shared<std::vector<EventSample>>();
+      if (need_base) by_time[t->cursor] = std::make_shared<std::vector<EventSample>>();
       for (const auto& ref : *refs) {
         std::string job, instance;
         for (const auto& l : ref.labels) {
@@ -493,7 +500,7 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
         for (const auto& s : *samples) {
           auto it = by_time.find(s.timestamp_ms);
           if (it == by_time.end()) continue;
-          it->second.push_back(EventSample{*key, s.value});
+          it->second->push_back(EventSample{*key, s.value});
         }
       }
       if (need_base) b.Base(by_time[t->cursor]);
@@ -502,7 +509,7 @@ bool Endpoint::Step(TargetState* t, int64_t now, int64_t* next_wake) {
     for (int64_t ft : times) {
       b.Resends(interval, ft, now, oldest);
       auto mem = from_memory.find(ft);
-      b.Real(ft, mem != from_memory.end() ? *mem->second->series : by_time[ft]);
+      b.Real(ft, mem != from_memory.end() ? mem->second->series : EventSamples(by_time[ft]));
       new_cursor = ft;
     }
   }

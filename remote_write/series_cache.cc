@@ -7,13 +7,10 @@ namespace sb::remote_write {
 PreparedCache::PreparedCache(const Relabeler* relabeler)
     : relabeler_(relabeler), direct_(relabeler == nullptr || !relabeler->has_rules()) {}
 
-bool PreparedCache::Get(std::string_view key, SeriesRef* out, std::shared_ptr<const PreparedSeries>* hold) {
+bool PreparedCache::Get(std::string_view key, SeriesRef* out) {
   out->key = key;
   out->prepared = nullptr;
-  if (direct_) {
-    hold->reset();
-    return true;
-  }
+  if (direct_) return true;
   auto [it, inserted] = map_.try_emplace(key.data());
   Entry& e = it->second;
   e.used = epoch_;
@@ -21,7 +18,6 @@ bool PreparedCache::Get(std::string_view key, SeriesRef* out, std::shared_ptr<co
     auto labels = storage::DecodeLabels(key);
     if (labels.ok() && relabeler_->Apply(&*labels)) e.prepared = PrepareSeries(*labels);
   }
-  *hold = e.prepared;
   out->prepared = e.prepared.get();
   return out->prepared != nullptr;
 }

@@ -4,7 +4,7 @@
 //   plus the external labels, serialized while the request is written (encode.h's
 //   SeriesRef). Nothing is kept per series: 100,000 series cost no memory here.
 //   With rules: each series is relabelled and serialized once, at its first fetch, and kept
-//   (PreparedSeries, ~200 bytes for a Scout series) until a fetch no longer has it.
+//   (PreparedSeries, ~250 bytes for a Scout series) until a round no longer uses it.
 //
 // Series are identified by the store's key view (storage::Store::CommittedFetch::keys,
 // Store::SeriesKeyOf): one series always has the same view, so the cache is keyed by its
@@ -32,14 +32,14 @@ class PreparedCache {
   bool direct() const { return direct_; }
 
   // How the series with store key `key` is sent: *out = {key, nullptr} when direct; else
-  // {key, its prepared form}, relabelled on first use and kept until a Sweep after a round
-  // that did not use it, with *hold sharing ownership of it. Returns false if the rules drop
-  // the series (or the key is malformed, not reached: keys come from the store).
-  bool Get(std::string_view key, SeriesRef* out, std::shared_ptr<const PreparedSeries>* hold);
+  // {key, its prepared form}, relabelled on first use. The prepared form stays valid until a
+  // Sweep after a round that did not use it. Returns false if the rules drop the series (or
+  // the key is malformed, not reached: keys come from the store).
+  bool Get(std::string_view key, SeriesRef* out);
 
   // Forgets the prepared series not used (Get) since the previous Sweep. The endpoint sweeps
-  // after each sent real fetch, which Gets every live series. Callers that keep a series
-  // longer (the current values of a target) hold its shared_ptr.
+  // after each sent real fetch, which Gets every series of it: a target's current values
+  // (its last fetch) are always still here.
   void Sweep();
 
   size_t size() const { return map_.size(); }

@@ -38,11 +38,9 @@ TEST(PreparedCacheTest, WithoutRulesTheSeriesIsSentAsItsKeyAndNothingIsKept) {
   EXPECT_TRUE(cache.direct());
   const std::string key = storage::EncodeLabels({{"__name__", "up"}, {"job", "j"}});
   SeriesRef ref;
-  std::shared_ptr<const PreparedSeries> hold;
-  ASSERT_TRUE(cache.Get(key, &ref, &hold));
+  ASSERT_TRUE(cache.Get(key, &ref));
   EXPECT_EQ(ref.key.data(), key.data());
   EXPECT_EQ(ref.prepared, nullptr);
-  EXPECT_EQ(hold, nullptr);
   EXPECT_EQ(cache.size(), 0u);
   PreparedCache none(nullptr);
   EXPECT_TRUE(none.direct());
@@ -54,14 +52,12 @@ TEST(PreparedCacheTest, WithRulesEachSeriesIsPreparedOnceWithExternalLabelsAndRe
   EXPECT_FALSE(cache.direct());
   const std::string key = storage::EncodeLabels({{"__name__", "up"}, {"job", "j"}});
   SeriesRef ref;
-  std::shared_ptr<const PreparedSeries> hold;
-  ASSERT_TRUE(cache.Get(key, &ref, &hold));
+  ASSERT_TRUE(cache.Get(key, &ref));
   const PreparedSeries* first = ref.prepared;
   ASSERT_NE(first, nullptr);
-  EXPECT_EQ(hold.get(), first);
   EXPECT_EQ(Unprepare(*first), (storage::Labels{{"__name__", "up"}, {"cluster", "eu"}, {"job", "j"}}));
   cache.Sweep();
-  ASSERT_TRUE(cache.Get(key, &ref, &hold));
+  ASSERT_TRUE(cache.Get(key, &ref));
   EXPECT_EQ(ref.prepared, first);  // the same object, not prepared again
 }
 
@@ -69,34 +65,35 @@ TEST(PreparedCacheTest, SeriesDroppedByTheRulesIsRefused) {
   auto rules = Rules({Drop("go_.*")}, {});
   PreparedCache cache(rules.get());
   SeriesRef ref;
-  std::shared_ptr<const PreparedSeries> hold;
   const std::string go = storage::EncodeLabels({{"__name__", "go_goroutines"}});
   const std::string up = storage::EncodeLabels({{"__name__", "up"}});
-  EXPECT_FALSE(cache.Get(go, &ref, &hold));
+  EXPECT_FALSE(cache.Get(go, &ref));
   EXPECT_EQ(ref.prepared, nullptr);
-  EXPECT_TRUE(cache.Get(up, &ref, &hold));
+  EXPECT_TRUE(cache.Get(up, &ref));
   EXPECT_NE(ref.prepared, nullptr);
 }
 
 // Series are keyed by the store's key view: the same view finds the entry; sweeping forgets
-// what a round did not use, while a holder keeps its prepared form alive.
-TEST(PreparedCacheTest, SweepForgetsSeriesUnusedForARoundAndHoldersKeepTheirs) {
+// what a round did not use.
+TEST(PreparedCacheTest, SweepForgetsSeriesUnusedForARound) {
   auto rules = Rules({Drop("never")}, {});
   PreparedCache cache(rules.get());
   const std::string gone = storage::EncodeLabels({{"__name__", "gone"}});
   const std::string kept = storage::EncodeLabels({{"__name__", "kept"}});
   SeriesRef ref;
-  std::shared_ptr<const PreparedSeries> held_gone, hold;
-  ASSERT_TRUE(cache.Get(gone, &ref, &held_gone));
-  ASSERT_TRUE(cache.Get(kept, &ref, &hold));
+  ASSERT_TRUE(cache.Get(gone, &ref));
+  ASSERT_TRUE(cache.Get(kept, &ref));
+  const PreparedSeries* kept_form = ref.prepared;
   EXPECT_EQ(cache.size(), 2u);
   cache.Sweep();
-  ASSERT_TRUE(cache.Get(kept, &ref, &hold));
+  ASSERT_TRUE(cache.Get(kept, &ref));
   cache.Sweep();
   EXPECT_EQ(cache.size(), 1u);
-  EXPECT_EQ(Unprepare(*held_gone), (storage::Labels{{"__name__", "gone"}}));
-  ASSERT_TRUE(cache.Get(gone, &ref, &hold));  // prepared anew
-  EXPECT_NE(ref.prepared, held_gone.get());
+  ASSERT_TRUE(cache.Get(kept, &ref));
+  EXPECT_EQ(ref.prepared, kept_form);  // still the same object
+  ASSERT_TRUE(cache.Get(gone, &ref));  // prepared anew
+  EXPECT_EQ(Unprepare(*ref.prepared), (storage::Labels{{"__name__", "gone"}}));
+  EXPECT_EQ(cache.size(), 2u);
 }
 
 }  // namespace
