@@ -573,6 +573,16 @@ void Endpoint::ShardLoop(Shard* sh) {
     }
     sh->cv.notify_all();  // room for the producer
     bool ok = !stop_.load() && SendBatch(sh, job);
+    {
+      // The buffers are reused while batches keep coming; between segments (every fetch,
+      // ~10 s) they are given back: 4 shards hold ~1 MB each, which the next fetch's parse
+      // can use instead.
+      std::lock_guard<std::mutex> lock(sh->mu);
+      if (sh->jobs.empty()) {
+        std::string().swap(sh->raw);
+        std::string().swap(sh->compressed);
+      }
+    }
     std::lock_guard<std::mutex> lock(job.done->mu);
     if (!ok) job.done->failed = true;
     if (--job.done->pending == 0) job.done->cv.notify_all();
@@ -609,10 +619,6 @@ bool Endpoint::SendBatch(Shard* sh, const Job& job) {
   }
   if (r.kind == SendResult::Kind::kOk) metrics_.samples += n_samples;
   else metrics_.failed_samples += n_samples;
-  // A batch far larger than the usual leaves big buffers behind; do not keep them.
-  constexpr size_t kKeepBufferBytes = 8 << 20;
-  if (sh->raw.capacity() > kKeepBufferBytes) std::string().swap(sh->raw);
-  if (sh->compressed.capacity() > kKeepBufferBytes) std::string().swap(sh->compressed);
   return true;
 }
 
