@@ -270,7 +270,12 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
     out.body = std::move(res.body());
     out.wire_bytes = out.body.size();
     const std::string encoding = Lower(Trim(res[http::field::content_encoding]));
-    if (encoding == "gzip" || encoding == "x-gzip" || encoding == "deflate") {
+    const bool gzip_stream = out.body.size() >= 2 && static_cast<unsigned char>(out.body[0]) == 0x1f &&
+                             static_cast<unsigned char>(out.body[1]) == 0x8b;
+    if ((encoding == "gzip" || encoding == "x-gzip") && gzip_stream && req_.keep_gzip_encoded) {
+      out.gzip_body = std::move(out.body);  // the caller decodes it
+      out.body.clear();
+    } else if (encoding == "gzip" || encoding == "x-gzip" || encoding == "deflate") {
       if (!out.body.empty()) {
         auto decoded = GzipDecompress(out.body, req_.max_body_bytes);
         if (!decoded.ok()) {
@@ -283,8 +288,6 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
           return Finish(Status::Unavailable(prefix + "bad " + encoding + " body: " +
                                             decoded.status().message()));
         }
-        const bool gzip_stream = out.body.size() >= 2 && static_cast<unsigned char>(out.body[0]) == 0x1f &&
-                                 static_cast<unsigned char>(out.body[1]) == 0x8b;
         if (gzip_stream) out.gzip_body = std::move(out.body);
         out.body = std::move(decoded).value();
       }

@@ -85,13 +85,19 @@ struct FetchRequest {
   // Upper bound for the body, enforced both on the wire (before decoding: a gzip body that
   // is itself larger fails too) and after decoding. Must be > 0.
   size_t max_body_bytes = 64 * 1024 * 1024;
+  // When set, a body that came as a gzip stream is not decoded here: FetchResponse::body
+  // stays empty and gzip_body holds it, for the caller to decode as it goes (bounded by
+  // max_body_bytes itself), never holding the whole decoded body. Other encodings are
+  // decoded as usual.
+  bool keep_gzip_encoded = false;
 };
 
 struct FetchResponse {
   unsigned status = 0;  // HTTP status code, e.g. 200, 304, 503
   // All response headers in arrival order, names lower-cased, values as received.
   std::vector<std::pair<std::string, std::string>> headers;
-  // The body with any gzip/deflate Content-Encoding removed.
+  // The body with any gzip/deflate Content-Encoding removed (empty when gzip_body is set
+  // and FetchRequest::keep_gzip_encoded).
   std::string body;
   // The body as received when it came with Content-Encoding gzip (a gzip stream that decoded
   // to `body`), else empty: kept so that it need not be compressed again.

@@ -95,9 +95,16 @@ struct SnapshotOptions {
   // compression of ours. Null: compressed here (zlib level kSnapshotGzipLevel).
   std::shared_ptr<const std::string> upstream_gzip;
   // Set when `data` holds the families only, its samples (this many) having been streamed
-  // elsewhere (expo::ParseOptions::on_sample). Requires upstream_body: what is pre-rendered
-  // is rendered from it, parsed again.
+  // elsewhere (expo::ParseOptions::on_sample). Requires upstream_body or upstream_digest:
+  // what is pre-rendered is rendered from the source, parsed again.
   std::optional<size_t> streamed_sample_count;
+  // Instead of upstream_body, for a body parsed as it was decompressed from upstream_gzip
+  // (required then) and never held whole: its XXH3-64 and its size.
+  struct Digest {
+    uint64_t xxh3 = 0;
+    size_t bytes = 0;
+  };
+  std::optional<Digest> upstream_digest;
 };
 
 struct Snapshot {

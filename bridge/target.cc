@@ -7,13 +7,24 @@
 #include <fstream>
 #include <sstream>
 
+#include <xxhash.h>
+
 #include "bridge/proxy.h"
 #include "common/exposition/parser.h"
 #include "common/exposition/render.h"
+#include "common/gzip.h"
 #include "common/log.h"
 
 namespace sb::bridge {
 namespace {
+
+// The error of a gzip body that does not decode, worded as the HTTP client words it.
+std::string GzipError(const Status& st, size_t max_body_bytes) {
+  if (st.code() == Status::Code::kResourceExhausted) {
+    return "decoded (gzip) body exceeds max_body_bytes=" + std::to_string(max_body_bytes);
+  }
+  return "bad gzip body: " + st.message();
+}
 
 ScheduleOptions OptionsFor(const config::ScrapeConfig& job, ScheduleOptions o) {
   o.refresh_interval = config::EffectiveRefresh(job);
@@ -260,7 +271,8 @@ void Target::BeginFetch() {
   req.target = request_target_;
   req.proxy_url = ProxyFor(job_, host_);
   req.timeout = job_.scrape_timeout;
-  req.max_body_bytes = static_cast<size_t>(job_.body_size_limit_bytes);
+  req.max_body_bytes = max_body_bytes();
+  req.keep_gzip_encoded = true;  // decompressed while it is parsed, see OnFetched
   req.tls.ca_file = job_.tls_config.ca_file;
   req.tls.cert_file = job_.tls_config.cert_file;
   req.tls.key_file = job_.tls_config.key_file;
@@ -338,10 +350,51 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
       }
       return Status::OK();
     };
-    auto parsed = expo::ParseExposition(resp.body, format, popts);
-    std::shared_ptr<const Snapshot> snap;
+    const uint8_t prerender = self->demand_->Take();
+    // A gzip body is decompressed as it is parsed, in pieces (GzipDecompressStream,
+    // StreamParser): the decompressed body (11 MB at 100k series) is never held whole, and
+    // its ETag hash is computed on the way. Unless something must be pre-rendered from it:
+    // then it is decompressed whole first.
     std::string err;
-    if (!parsed.ok()) {
+    std::optional<SnapshotOptions::Digest> digest;
+    if (resp.body.empty() && !resp.gzip_body.empty() && prerender != 0) {
+      auto body = GzipDecompress(resp.gzip_body, self->max_body_bytes());
+      if (body.ok()) {
+        resp.body = std::move(body).value();
+      } else {
+        err = GzipError(body.status(), self->max_body_bytes());
+      }
+    }
+    Result<expo::Exposition> parsed = Status::Internal("not parsed");
+    if (!err.empty()) {
+      // a bad gzip body, said above
+    } else if (resp.body.empty() && !resp.gzip_body.empty()) {
+      expo::StreamParser parser(format, popts);
+      XXH3_state_t* hash = XXH3_createState();
+      XXH3_64bits_reset(hash);
+      size_t bytes = 0;
+      bool parse_failed = false;
+      Status st = GzipDecompressStream(resp.gzip_body, self->max_body_bytes(), [&](std::string_view piece) {
+        XXH3_64bits_update(hash, piece.data(), piece.size());
+        bytes += piece.size();
+        Status fed = parser.Feed(piece);
+        parse_failed = !fed.ok();
+        return fed;
+      });
+      digest = SnapshotOptions::Digest{XXH3_64bits_digest(hash), bytes};
+      XXH3_freeState(hash);
+      if (!st.ok() && !parse_failed) {
+        err = GzipError(st, self->max_body_bytes());
+      } else {
+        parsed = st.ok() ? parser.Finish() : Result<expo::Exposition>(st);
+      }
+    } else {
+      parsed = expo::ParseExposition(resp.body, format, popts);
+    }
+    std::shared_ptr<const Snapshot> snap;
+    if (!err.empty()) {
+      // not parsed
+    } else if (!parsed.ok()) {
       err = "parsing upstream body: " + parsed.status().message();
     } else {
       // The upstream body (kept gzip: the upstream's own, if it sent one) is the snapshot's
@@ -349,8 +402,9 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
       SnapshotOptions so;
       so.streamed_sample_count = sample_count;
       so.demand = self->demand_;
-      so.prerender = self->demand_->Take();
-      so.upstream_body = resp.body;
+      so.prerender = prerender;
+      if (digest.has_value()) so.upstream_digest = digest;
+      else so.upstream_body = resp.body;
       so.upstream_format = format;
       if (!resp.gzip_body.empty()) so.upstream_gzip = std::make_shared<const std::string>(std::move(resp.gzip_body));
       auto built = BuildSnapshot(self->job_.job_name, self->address_, now, std::move(parsed).value(), so);

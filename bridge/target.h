@@ -94,6 +94,7 @@ class Target : public std::enable_shared_from_this<Target> {
   void OnTimer(error_code ec);
   void BeginFetch();                                   // on the work pool
   void OnFetched(Status st, FetchResponse resp, int64_t started_ms);  // on I/O thread
+  size_t max_body_bytes() const { return static_cast<size_t>(job_.body_size_limit_bytes); }
   void Finish(int64_t now_ms, int http_status, const HeaderList& headers, bool success,
               bool not_modified, std::string error, std::shared_ptr<const Snapshot> snap,
               int64_t started_ms);

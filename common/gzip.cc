@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 namespace sb {
@@ -10,6 +11,8 @@ namespace {
 
 // zlib counts in uInt; feed larger buffers in slices of this size.
 constexpr size_t kMaxSlice = size_t{1} << 30;
+// GzipDecompressStream hands the output over in pieces of at most this size.
+constexpr size_t kStreamPieceBytes = size_t{256} << 10;
 
 enum class Wrapper { kGzip, kZlib, kRaw };
 
@@ -102,7 +105,8 @@ Result<std::string> GzipCompress(std::string_view data, int level) {
   return out;
 }
 
-Result<std::string> GzipDecompress(std::string_view data, size_t max_output_bytes) {
+Status GzipDecompressStream(std::string_view data, size_t max_output_bytes,
+                            const std::function<Status(std::string_view)>& sink) {
   if (data.empty()) return Status::InvalidArgument("gzip: empty input");
   const Wrapper wrapper = DetectWrapper(data);
   const char* name = WrapperName(wrapper);
@@ -111,46 +115,27 @@ Result<std::string> GzipDecompress(std::string_view data, size_t max_output_byte
     return Status::Internal("gzip: inflateInit2 failed");
   }
   z_stream* zs = inflater.stream();
-
-  // We allow the output to reach max_output_bytes + 1: producing that extra byte is how a
-  // body that is exactly at the limit is told apart from one that exceeds it.
-  const size_t hard_cap =
-      max_output_bytes == std::numeric_limits<size_t>::max() ? max_output_bytes
-                                                             : max_output_bytes + 1;
-  // A gzip stream ends with ISIZE, the uncompressed size mod 2^32: with a single member that
-  // is the exact output size (+1 spare), so the buffer is allocated and zero-filled once. It is only a
-  // hint (a damaged or multi-member stream may lie): the loop below still grows as needed.
-  size_t initial = std::max<size_t>(data.size() * 4, 4096);
-  if (wrapper == Wrapper::kGzip && data.size() >= 18) {
-    const auto* t = reinterpret_cast<const unsigned char*>(data.data() + data.size() - 4);
-    const size_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (static_cast<size_t>(t[3]) << 24);
-    // Deflate cannot expand more than ~1032:1, which bounds what a lying trailer can cost.
-    if (isize > 0) initial = std::min(isize + 1, data.size() * 1032 + 64);
-  }
-  std::string out;
-  out.resize(std::min(hard_cap, initial));
+  std::string piece(kStreamPieceBytes, '\0');
   size_t in_pos = 0;
-  size_t out_pos = 0;
+  size_t total = 0;
   for (;;) {
-    if (out_pos == out.size()) {
-      if (out.size() >= hard_cap) break;  // limit reached with the stream still going
-      out.resize(std::min(hard_cap, out.size() * 2));
-    }
     const size_t in_len = std::min(data.size() - in_pos, kMaxSlice);
-    const size_t out_len = std::min(out.size() - out_pos, kMaxSlice);
     zs->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + in_pos));
     zs->avail_in = static_cast<uInt>(in_len);
-    zs->next_out = reinterpret_cast<Bytef*>(out.data() + out_pos);
-    zs->avail_out = static_cast<uInt>(out_len);
+    zs->next_out = reinterpret_cast<Bytef*>(piece.data());
+    zs->avail_out = static_cast<uInt>(piece.size());
     const int rc = inflate(zs, Z_NO_FLUSH);
     in_pos += in_len - zs->avail_in;
-    out_pos += out_len - zs->avail_out;
-    if (out_pos > max_output_bytes) break;
+    const size_t produced = piece.size() - zs->avail_out;
+    total += produced;
+    // Checked before the piece is handed over: nothing past the limit reaches the sink.
+    if (total > max_output_bytes) {
+      return Status::ResourceExhausted(std::string(name) + ": decompressed size exceeds the limit of " +
+                                       std::to_string(max_output_bytes) + " bytes");
+    }
+    if (produced > 0) SB_RETURN_IF_ERROR(sink(std::string_view(piece.data(), produced)));
     if (rc == Z_STREAM_END) {
-      if (in_pos == data.size()) {
-        out.resize(out_pos);
-        return out;
-      }
+      if (in_pos == data.size()) return Status::OK();
       // gzip allows concatenated members; anything else after the end is garbage.
       const std::string_view rest = data.substr(in_pos);
       if (wrapper == Wrapper::kGzip && rest.size() >= 2 &&
@@ -162,29 +147,40 @@ Result<std::string> GzipDecompress(std::string_view data, size_t max_output_byte
       return Status::Corruption(std::string(name) + ": " + std::to_string(rest.size()) +
                                 " bytes of trailing garbage after the end of the stream");
     }
-    if (rc == Z_BUF_ERROR) {
-      // No progress possible: either the output is full (loop grows it) or input ran out.
-      if (zs->avail_out != 0 && in_pos == data.size()) {
-        return Status::Corruption(std::string(name) + ": truncated input (stream ended after " +
-                                  std::to_string(data.size()) + " bytes without its end marker)");
-      }
-      continue;
-    }
-    if (rc != Z_OK) {
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
       std::string what = zs->msg != nullptr ? zs->msg : ("zlib code " + std::to_string(rc));
       if (rc == Z_MEM_ERROR) return Status::Internal(std::string(name) + ": out of memory");
       return Status::Corruption(std::string(name) + ": invalid compressed data at input byte " +
                                 std::to_string(in_pos) + ": " + what);
     }
-    if (in_pos == data.size() && zs->avail_out != 0) {
-      // zlib consumed everything, had room to write, and did not reach the end.
+    if ((in_pos == data.size() && zs->avail_out != 0) || (produced == 0 && zs->avail_in == in_len)) {
+      // zlib consumed everything, had room to write, and did not reach the end (or made no
+      // progress at all: Z_BUF_ERROR).
       return Status::Corruption(std::string(name) + ": truncated input (stream ended after " +
                                 std::to_string(data.size()) + " bytes without its end marker)");
     }
   }
-  return Status::ResourceExhausted(std::string(name) +
-                                   ": decompressed size exceeds the limit of " +
-                                   std::to_string(max_output_bytes) + " bytes");
+}
+
+Result<std::string> GzipDecompress(std::string_view data, size_t max_output_bytes) {
+  if (data.empty()) return Status::InvalidArgument("gzip: empty input");
+  // A gzip stream ends with ISIZE, the uncompressed size mod 2^32: with a single member that
+  // is the exact output size, so the buffer is allocated once. It is only a hint (a damaged
+  // or multi-member stream may lie): appending still grows as needed.
+  size_t initial = std::max<size_t>(data.size() * 4, 4096);
+  if (DetectWrapper(data) == Wrapper::kGzip && data.size() >= 18) {
+    const auto* t = reinterpret_cast<const unsigned char*>(data.data() + data.size() - 4);
+    const size_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (static_cast<size_t>(t[3]) << 24);
+    // Deflate cannot expand more than ~1032:1, which bounds what a lying trailer can cost.
+    if (isize > 0) initial = std::min(isize, data.size() * 1032 + 64);
+  }
+  std::string out;
+  out.reserve(std::min(max_output_bytes, initial));
+  SB_RETURN_IF_ERROR(GzipDecompressStream(data, max_output_bytes, [&out](std::string_view piece) {
+    out.append(piece);
+    return Status::OK();
+  }));
+  return out;
 }
 
 }  // namespace sb

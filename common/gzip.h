@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -29,5 +30,12 @@ Result<std::string> GzipCompress(std::string_view data, int level = 6);
 //   Corruption         truncated input, a bad header, bad deflate data or a CRC mismatch;
 //   InvalidArgument    empty input.
 Result<std::string> GzipDecompress(std::string_view data, size_t max_output_bytes);
+
+// The same, but the output is handed to `sink` in order, in pieces of at most 256 KiB, and
+// never held whole: memory stays one piece whatever the output size. The bound is checked
+// before a piece is handed over. Errors: as GzipDecompress (after the pieces before the
+// error were handed over), or the first non-OK status `sink` returns, as is.
+Status GzipDecompressStream(std::string_view data, size_t max_output_bytes,
+                            const std::function<Status(std::string_view piece)>& sink);
 
 }  // namespace sb

@@ -107,18 +107,25 @@ bool ParseFloat(std::string_view tok, double* out) {
 
 class Parser {
  public:
-  Parser(std::string_view body, Format format, const ParseOptions& opts)
-      : body_(body), om_(format == Format::kOpenMetrics), opts_(opts) {}
-
-  Result<Exposition> Run() {
+  Parser(Format format, const ParseOptions& opts) : om_(format == Format::kOpenMetrics), opts_(opts) {
     // A rough guess that avoids most regrowth of the family list.
     exp_.families.reserve(16);
+  }
+
+  Result<Exposition> Run(std::string_view body) {
+    SB_RETURN_IF_ERROR(Lines(body));
+    return End();
+  }
+
+  // Parses whole lines: `text` ends with a line end, or is the end of the body. Nothing of
+  // `text` is kept after the call.
+  Status Lines(std::string_view text) {
     size_t pos = 0;
-    while (pos < body_.size()) {
-      const char* nl = static_cast<const char*>(std::memchr(body_.data() + pos, '\n', body_.size() - pos));
-      const size_t end = nl ? static_cast<size_t>(nl - body_.data()) : body_.size();
+    while (pos < text.size()) {
+      const char* nl = static_cast<const char*>(std::memchr(text.data() + pos, '\n', text.size() - pos));
+      const size_t end = nl ? static_cast<size_t>(nl - text.data()) : text.size();
       ++line_no_;
-      line_ = body_.substr(pos, end - pos);
+      line_ = text.substr(pos, end - pos);
       if (!line_.empty() && line_.back() == '\r') line_.remove_suffix(1);
       pos = end + 1;
       if (line_.size() > opts_.max_line_bytes) {
@@ -132,6 +139,11 @@ class Parser {
       Status st = ParseLine();
       if (!st.ok()) return st;
     }
+    return Status::OK();
+  }
+
+  // After the last line.
+  Result<Exposition> End() {
     if (om_ && !seen_eof_) {
       ++line_no_;
       line_ = {};
@@ -508,7 +520,6 @@ class Parser {
     return Status::OK();
   }
 
-  const std::string_view body_;
   const bool om_;
   const ParseOptions& opts_;
   Exposition exp_;
@@ -533,7 +544,56 @@ class Parser {
 }  // namespace
 
 Result<Exposition> ParseExposition(std::string_view body, Format format, const ParseOptions& opts) {
-  return Parser(body, format, opts).Run();
+  return Parser(format, opts).Run(body);
+}
+
+struct StreamParser::Impl {
+  Impl(Format format, const ParseOptions& o) : opts(o), parser(format, opts), max_line_bytes(o.max_line_bytes) {}
+  const ParseOptions opts;  // the Parser keeps a reference
+  Parser parser;
+  size_t max_line_bytes;
+  std::string partial;  // the start of a line whose end has not come yet
+  Status failed;        // the first error: every later call returns it
+};
+
+StreamParser::StreamParser(Format format, const ParseOptions& opts) : impl_(std::make_unique<Impl>(format, opts)) {}
+StreamParser::~StreamParser() = default;
+
+Status StreamParser::Feed(std::string_view piece) {
+  Impl& m = *impl_;
+  if (!m.failed.ok()) return m.failed;
+  const size_t last_nl = piece.rfind('\n');
+  if (last_nl == std::string_view::npos) {
+    m.partial.append(piece);
+    // A line that long fails anyway (max_line_bytes): stop holding more of it.
+    if (m.partial.size() > m.max_line_bytes + 1) m.failed = m.parser.Lines(m.partial);
+    return m.failed;
+  }
+  if (!m.partial.empty()) {  // finish the line begun in an earlier piece
+    const size_t first_nl = piece.find('\n');
+    m.partial.append(piece.substr(0, first_nl + 1));
+    m.failed = m.parser.Lines(m.partial);
+    m.partial.clear();
+    piece.remove_prefix(first_nl + 1);
+    if (!m.failed.ok()) return m.failed;
+  }
+  const size_t end = piece.rfind('\n') + 1;  // 0 if the only line end was the one above
+  m.failed = m.parser.Lines(piece.substr(0, end));
+  if (m.failed.ok()) m.partial.assign(piece.substr(end));
+  return m.failed;
+}
+
+Result<Exposition> StreamParser::Finish() {
+  Impl& m = *impl_;
+  if (!m.failed.ok()) return m.failed;
+  if (!m.partial.empty()) {  // a last line without a line end
+    m.failed = m.parser.Lines(m.partial);
+    m.partial.clear();
+    if (!m.failed.ok()) return m.failed;
+  }
+  Result<Exposition> r = m.parser.End();
+  m.failed = r.ok() ? Status::Internal("StreamParser: Finish was called already") : r.status();
+  return r;
 }
 
 Format FormatFromContentType(std::string_view content_type) {

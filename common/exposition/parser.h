@@ -33,6 +33,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string_view>
 
 #include "common/exposition/model.h"
@@ -61,6 +62,30 @@ struct ParseOptions {
 // Errors: InvalidArgument "line:col: ..." for malformed input or an exceeded limit.
 Result<Exposition> ParseExposition(std::string_view body, Format format,
                                    const ParseOptions& opts = {});
+
+// Parses a body that arrives in pieces (e.g. as it is decompressed, common/gzip.h's
+// GzipDecompressStream), never holding it whole: the result and the errors (line and column
+// included) are those ParseExposition gives for the concatenated pieces. A line may be split
+// across pieces; only such a split line is copied.
+//
+//   StreamParser p(Format::kText004, opts);
+//   SB_RETURN_IF_ERROR(p.Feed(piece));  // for each piece, in order
+//   SB_ASSIGN_OR_RETURN(Exposition e, p.Finish());
+//
+// After an error every later call returns that error.
+class StreamParser {
+ public:
+  StreamParser(Format format, const ParseOptions& opts = {});
+  ~StreamParser();
+  StreamParser(const StreamParser&) = delete;
+  StreamParser& operator=(const StreamParser&) = delete;
+  Status Feed(std::string_view piece);
+  Result<Exposition> Finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // Picks the format the way Prometheus does: a media type of "application/openmetrics-text"
 // (any parameters, any case) means OpenMetrics; anything else, including an empty or

@@ -321,6 +321,34 @@ TEST(HttpClientTest, KeepsOnlyGzipStreamsAsReceived) {
   EXPECT_TRUE(plain.response.gzip_body.empty());
 }
 
+// keep_gzip_encoded: a gzip stream is handed over as received, not decoded (the caller
+// decodes it as it parses); other encodings are still decoded.
+TEST(HttpClientTest, KeepGzipEncodedLeavesTheGzipBodyForTheCaller) {
+  const std::string text = "# TYPE up gauge\nup 1\n";
+  const std::string gz = Gzip(text);
+  TestServer server([&](const Request& r) {
+    if (r.target() == "/deflate") {
+      uLongf n = compressBound(text.size());
+      std::string z(n, '\0');
+      compress2(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(text.data()), text.size(), 6);
+      z.resize(n);
+      return Response(200, z, "Content-Encoding: deflate\r\n");
+    }
+    return Response(200, gz, "Content-Encoding: gzip\r\n");
+  });
+  FetchRequest req = Plain(server.port());
+  req.keep_gzip_encoded = true;
+  Outcome out = RunFetch(req);
+  ASSERT_OK(out.status);
+  EXPECT_TRUE(out.response.body.empty());
+  EXPECT_EQ(out.response.gzip_body, gz);
+  FetchRequest deflate = Plain(server.port(), "/deflate");
+  deflate.keep_gzip_encoded = true;
+  Outcome d = RunFetch(deflate);
+  ASSERT_OK(d.status);
+  EXPECT_EQ(d.response.body, text);
+}
+
 TEST(HttpClientTest, DecodesChunkedBody) {
   const std::string gz = Gzip("hello world");
   TestServer server([&](const Request& r) {

@@ -1,5 +1,7 @@
 #include "bridge/snapshot.h"
 
+#include <xxhash.h>
+
 #include <set>
 #include <thread>
 #include <vector>
@@ -125,18 +127,23 @@ TEST(SnapshotTest, LateBodiesEqualPrerenderedOnesForTextUpstreams) {
     };
     auto families_only = expo::ParseExposition(upstream, expo::Format::kText004, streaming);
     ASSERT_OK(families_only);
-    std::vector<SnapshotOptions> sources(4);
+    std::vector<SnapshotOptions> sources(5);
     sources[1].upstream_body = upstream;
     sources[2].upstream_body = upstream;
     sources[2].upstream_gzip = std::make_shared<const std::string>(*upstream_gz);
     sources[3].upstream_body = upstream;
     sources[3].upstream_gzip = sources[2].upstream_gzip;
     sources[3].streamed_sample_count = streamed;
+    // As the bridge parses a gzip body while decompressing it: only its digest and its gzip.
+    sources[4].upstream_digest = SnapshotOptions::Digest{XXH3_64bits(upstream.data(), upstream.size()), upstream.size()};
+    sources[4].upstream_gzip = sources[2].upstream_gzip;
+    sources[4].streamed_sample_count = streamed;
     std::vector<std::string> first_plain;  // of the first source, per representation
+    std::vector<std::string> upstream_etags;  // of the sources with the upstream body, per representation
     for (size_t src = 0; src < sources.size(); ++src) {
       SnapshotOptions eager_opts = sources[src];
       eager_opts.prerender = AllBits();
-      auto data = [&] { return src == 3 ? *families_only : parse(); };
+      auto data = [&] { return src >= 3 ? *families_only : parse(); };
       auto eager = BuildSnapshot("j", "i:1", 5, data(), eager_opts);
       auto late = BuildSnapshot("j", "i:1", 5, data(), sources[src]);
       ASSERT_OK(eager);
@@ -154,6 +161,8 @@ TEST(SnapshotTest, LateBodiesEqualPrerenderedOnesForTextUpstreams) {
         EXPECT_EQ((*late)->Body(r).etag, (*eager)->Body(r).etag);
         EXPECT_EQ(*(*late)->Body(r).head, *(*eager)->Body(r).head);
         EXPECT_EQ((*late)->Body(r).gzip, (*eager)->Body(r).gzip);
+        if (src == 1) upstream_etags.push_back((*late)->Body(r).etag);
+        if (src >= 2) EXPECT_EQ((*late)->Body(r).etag, upstream_etags[static_cast<int>(r)]) << "source " << src;
         if (src == 0) {
           first_plain.push_back(late_plain);
         } else {
@@ -240,6 +249,14 @@ TEST(SnapshotTest, DemandDecidesWhatTheNextSnapshotPrerenders) {
   auto c = BuildSnapshot("acme", "x:443", 3, SampleData(), {.prerender = demand->Take(), .demand = demand});
   ASSERT_OK(c);
   for (Representation r : kAll) EXPECT_EQ((*c)->Rendered(r), r == Representation::kTextGzip);
+}
+
+TEST(SnapshotTest, AnUpstreamDigestNeedsTheUpstreamGzip) {
+  expo::Exposition families_only;
+  auto snap = BuildSnapshot("acme", "x:443", 1, families_only,
+                            {.streamed_sample_count = 0, .upstream_digest = SnapshotOptions::Digest{1, 2}});
+  ASSERT_FALSE(snap.ok());
+  EXPECT_THAT(snap.status().message(), ::testing::HasSubstr("needs the upstream gzip body"));
 }
 
 TEST(SnapshotTest, StreamedSamplesNeedTheUpstreamBody) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <bit>
 #include <random>
 #include <string>
 
@@ -218,6 +219,86 @@ TEST(ExpositionParserTest, StreamingStopsAtTheCallbacksErrorAndStillReportsLater
   auto late_type = ParseExposition("a 1\n# TYPE a gauge\n", Format::kText004, po);
   ASSERT_FALSE(late_type.ok());
   EXPECT_THAT(late_type.status().message(), HasSubstr("TYPE reported after samples"));
+}
+
+// A body parsed in pieces (StreamParser) gives what ParseExposition gives for the whole: the
+// same families, samples and streamed samples over random bodies split at random places
+// (inside lines, at line ends, one byte at a time), and the same error, position included,
+// for broken bodies.
+TEST(ExpositionParserTest, StreamParserGivesWhatAWholeParseGives) {
+  testing::RandomExposition gen(777);
+  std::mt19937 rng(778);
+  auto feed = [&](StreamParser* p, std::string_view body, int mode) -> Status {
+    size_t pos = 0;
+    while (pos < body.size()) {
+      size_t n = mode == 0 ? 1 : mode == 1 ? 1 + rng() % 64 : 1 + rng() % 4096;
+      if (mode == 3) {  // up to and including a line end, or a line end and more
+        const size_t nl = body.find('\n', pos);
+        n = nl == std::string_view::npos ? body.size() - pos : nl - pos + 1 + (rng() % 2);
+      }
+      n = std::min(n, body.size() - pos);
+      Status st = p->Feed(body.substr(pos, n));
+      if (!st.ok()) return st;
+      pos += n;
+    }
+    return Status::OK();
+  };
+  for (int round = 0; round < 120; ++round) {
+    const bool om = round % 2 == 1;
+    testing::RandomOptions ro;
+    ro.openmetrics = om;
+    ro.with_timestamps = true;
+    const Exposition made = gen.Make(ro);
+    std::string body = om ? RenderOpenMetrics(made, {.with_timestamps = true}) : RenderText004(made, {.with_timestamps = true});
+    if (round % 3 == 0 && !om && !body.empty()) body.pop_back();  // a last line without its line end
+    const Format format = om ? Format::kOpenMetrics : Format::kText004;
+    auto whole = ParseExposition(body, format);
+    ASSERT_OK(whole);
+    StreamParser p(format);
+    ASSERT_OK(feed(&p, body, round % 4));
+    auto pieces = p.Finish();
+    ASSERT_OK(pieces);
+    testing::ExpectSameExposition(*pieces, *whole);
+    // Streamed samples too.
+    std::vector<Sample> a, b;
+    ParseOptions pa, pb;
+    pa.on_sample = [&](const Sample& s) { a.push_back(s); return Status::OK(); };
+    pb.on_sample = [&](const Sample& s) { b.push_back(s); return Status::OK(); };
+    ASSERT_OK(ParseExposition(body, format, pa));
+    StreamParser sp(format, pb);
+    ASSERT_OK(feed(&sp, body, (round + 1) % 4));
+    ASSERT_OK(sp.Finish());
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].name, b[i].name) << "sample " << i;
+      EXPECT_EQ(a[i].labels, b[i].labels) << "sample " << i;
+      EXPECT_EQ(std::bit_cast<uint64_t>(a[i].value), std::bit_cast<uint64_t>(b[i].value)) << "sample " << i;
+      EXPECT_EQ(a[i].timestamp_ms, b[i].timestamp_ms) << "sample " << i;
+    }
+  }
+  // Broken bodies: the same error at the same line and column, however split.
+  ParseOptions small;
+  small.max_line_bytes = 40;
+  const std::vector<std::pair<std::string, Format>> bad = {
+      {"a 1\nb{x=\"1\" 2\nc 3\n", Format::kText004},
+      {"a 1\n# TYPE a gauge\n", Format::kText004},
+      {"# TYPE a gauge\na 1\n", Format::kOpenMetrics},  // no # EOF
+      {"a 1\n# EOF\nb 2\n", Format::kOpenMetrics},
+      {"a 1\n" + std::string(100, 'x') + " 2\n", Format::kText004},   // a line over max_line_bytes
+      {"a 1\n" + std::string(100, 'x'), Format::kText004},          // ... and without a line end
+  };
+  for (const auto& [body, format] : bad) {
+    auto whole = ParseExposition(body, format, small);
+    ASSERT_FALSE(whole.ok()) << body;
+    for (int mode = 0; mode < 4; ++mode) {
+      StreamParser p(format, small);
+      Status st = feed(&p, body, mode);
+      Result<Exposition> r = st.ok() ? p.Finish() : Result<Exposition>(st);
+      ASSERT_FALSE(r.ok()) << body << " mode " << mode;
+      EXPECT_EQ(r.status().message(), whole.status().message()) << body << " mode " << mode;
+      EXPECT_EQ(p.Feed("more 1\n").message(), whole.status().message());  // stays failed
+    }
+  }
 }
 
 TEST(ExpositionParserTest, ParsesEmptyBody) {

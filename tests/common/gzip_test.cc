@@ -192,6 +192,60 @@ TEST(GzipTest, TrailingGarbageIsCorruption) {
   EXPECT_EQ(back.status().code(), Status::Code::kCorruption);
 }
 
+// The streaming form hands over the same bytes in pieces of at most 256 KiB, for every
+// wrapper and for concatenated members, fails as GzipDecompress does, and stops at the
+// sink's error.
+TEST(GzipTest, StreamHandsOverTheSameBytesInBoundedPiecesAndFailsTheSameWay) {
+  const std::string text = RandomText(91, 3 << 20);
+  auto gz = GzipCompress(text, 1);
+  ASSERT_TRUE(gz.ok());
+  const std::string members = *gz + *GzipCompress("tail\n");
+  for (const std::string& in : {*gz, members, DeflateWith(text, MAX_WBITS), DeflateWith(text, -MAX_WBITS)}) {
+    std::string out;
+    size_t pieces = 0;
+    ASSERT_TRUE(GzipDecompressStream(in, 64 << 20, [&](std::string_view p) {
+      EXPECT_LE(p.size(), 256u << 10);
+      EXPECT_FALSE(p.empty());
+      out.append(p);
+      ++pieces;
+      return Status::OK();
+    }).ok());
+    EXPECT_EQ(out, *GzipDecompress(in, 64 << 20));
+    EXPECT_GT(pieces, 10u);
+  }
+  // The limit: exactly at it passes, one byte under fails naming the limit, and nothing past
+  // the limit is handed over.
+  size_t seen = 0;
+  auto count = [&](std::string_view p) {
+    seen += p.size();
+    return Status::OK();
+  };
+  EXPECT_TRUE(GzipDecompressStream(*gz, text.size(), count).ok());
+  seen = 0;
+  Status over = GzipDecompressStream(*gz, text.size() - 1, count);
+  EXPECT_EQ(over.code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(over.message(), GzipDecompress(*gz, text.size() - 1).status().message());
+  EXPECT_LE(seen, text.size() - 1);
+  // Broken input: the same error as GzipDecompress.
+  std::string garbled = *gz;
+  garbled[garbled.size() / 2] ^= 0x55;
+  for (const std::string& in : {gz->substr(0, gz->size() / 2), garbled, *gz + "junk", std::string("x")}) {
+    Status st = GzipDecompressStream(in, 64 << 20, [](std::string_view) { return Status::OK(); });
+    auto whole = GzipDecompress(in, 64 << 20);
+    ASSERT_FALSE(st.ok());
+    ASSERT_FALSE(whole.ok());
+    EXPECT_EQ(st.code(), whole.status().code());
+    EXPECT_EQ(st.message(), whole.status().message());
+  }
+  // The sink's error stops it, as is.
+  int calls = 0;
+  Status stopped = GzipDecompressStream(*gz, 64 << 20, [&](std::string_view) {
+    return ++calls == 2 ? Status::InvalidArgument("enough") : Status::OK();
+  });
+  EXPECT_EQ(stopped.message(), "enough");
+  EXPECT_EQ(calls, 2);
+}
+
 TEST(GzipTest, EmptyInputIsInvalidArgument) {
   EXPECT_EQ(GzipDecompress("", 100).status().code(), Status::Code::kInvalidArgument);
 }
