@@ -83,22 +83,24 @@ Status Store::Load() {
     SB_ASSIGN_OR_RETURN(bool row, series.Step());
     if (!row) break;
     const int64_t id = series.ColumnInt(0);
-    const std::string key(series.ColumnBlob(1));
+    const std::string_view key = series.ColumnBlob(1);
+    if (id < 1 || id > kMaxSeriesId) {
+      return Status::Corruption("series id " + std::to_string(id) + " out of range 1.." +
+                                std::to_string(kMaxSeriesId));
+    }
     SB_ASSIGN_OR_RETURN(Labels labels, DecodeLabels(key));
-    postings_.Add(id, labels);
-    auto [it, inserted] = ids_.emplace(key, id);
-    series_[id].key = &it->first;
+    AddSeries(id, key, KeyIdTable::Hash(key), labels);
   }
   SB_ASSIGN_OR_RETURN(Stmt ranges, db->Prepare(
       "SELECT series_id, MIN(min_t), MAX(max_t), MAX(min_t) FROM chunks GROUP BY series_id"));
   for (;;) {
     SB_ASSIGN_OR_RETURN(bool row, ranges.Step());
     if (!row) break;
-    auto it = series_.find(ranges.ColumnInt(0));
-    if (it == series_.end()) continue;  // chunk of an unknown series: ignored
-    it->second.min_t = ranges.ColumnInt(1);
-    it->second.max_t = ranges.ColumnInt(2);
-    it->second.head_min_t = ranges.ColumnInt(3);
+    SeriesState* st = FindSeries(ranges.ColumnInt(0));
+    if (st == nullptr) continue;  // chunk of an unknown series: ignored
+    st->min_t = ranges.ColumnInt(1);
+    st->max_t = ranges.ColumnInt(2);
+    st->head_min_t = ranges.ColumnInt(3);
   }
   SB_ASSIGN_OR_RETURN(Stmt targets,
                       db->Prepare("SELECT id, target_key, last_fetch_ms FROM targets"));
@@ -122,9 +124,18 @@ Status Store::Load() {
 std::string Store::Describe(Log log, int64_t id) {
   if (log == Log::kFetches) return "fetch log of target id " + std::to_string(id);
   std::shared_lock lock(index_mu_);
-  auto it = series_.find(id);
-  return it == series_.end() ? "series id " + std::to_string(id)
-                             : "series " + LabelsToString(LabelsOf(it->second));
+  const SeriesState* st = FindSeries(id);
+  return st == nullptr ? "series id " + std::to_string(id)
+                       : "series " + LabelsToString(LabelsOf(*st));
+}
+
+void Store::AddSeries(int64_t id, std::string_view key, uint32_t hash, const Labels& labels) {
+  series_.EnsureIndex(static_cast<size_t>(id));
+  series_[static_cast<size_t>(id)].key_data = keys_.Add(key);
+  // A second row with the same labels (not written by this code) stays a series of its
+  // own, but the key keeps finding the first: as with the map this replaced.
+  if (FindId(key, hash) == 0) ids_.Insert(hash, id);
+  postings_.Add(id, labels);
 }
 
 Result<Store::HeadState*> Store::Head(Log log, int64_t id) {
@@ -173,9 +184,9 @@ Result<std::vector<int64_t>> Store::PreviousSeries(int64_t target_id) {
 
 std::optional<std::string_view> Store::SeriesKeyOf(int64_t id) const {
   std::shared_lock lock(index_mu_);
-  auto it = series_.find(id);
-  if (it == series_.end() || it->second.key == nullptr) return std::nullopt;
-  return std::string_view(*it->second.key);
+  const SeriesState* st = FindSeries(id);
+  if (st == nullptr) return std::nullopt;
+  return st->key();
 }
 
 std::optional<int64_t> Store::LastFetchMs(const std::string& target_key) const {
@@ -217,13 +228,12 @@ Result<std::vector<SeriesRef>> Store::Select(const std::vector<Matcher>& matcher
   std::shared_lock lock(index_mu_);
   std::vector<SeriesRef> out;
   for (int64_t id : postings_.Select(matchers)) {
-    auto it = series_.find(id);
+    const SeriesState* st = FindSeries(id);
     // A series with no samples (all dropped by retention) has min_t > max_t: skipped.
-    if (it == series_.end() || it->second.min_t > it->second.max_t ||
-        it->second.max_t < mint || it->second.min_t > maxt) {
+    if (st == nullptr || st->min_t > st->max_t || st->max_t < mint || st->min_t > maxt) {
       continue;
     }
-    out.push_back(SeriesRef{id, LabelsOf(it->second)});
+    out.push_back(SeriesRef{id, LabelsOf(*st)});
   }
   return out;
 }
@@ -231,7 +241,7 @@ Result<std::vector<SeriesRef>> Store::Select(const std::vector<Matcher>& matcher
 Result<std::vector<Sample>> Store::Samples(int64_t series_id, int64_t mint, int64_t maxt) {
   {
     std::shared_lock lock(index_mu_);
-    if (series_.find(series_id) == series_.end()) {
+    if (FindSeries(series_id) == nullptr) {
       return Status::NotFound("no series with id " + std::to_string(series_id));
     }
   }

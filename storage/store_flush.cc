@@ -121,12 +121,12 @@ Status Store::ReplayHeadLog() {
     // apply the row under one lock of each kind.
     heads.clear();
     for (const HeadLogEntry& e : entries) {
-      auto st = series_.find(e.series_id);
-      if (st == series_.end()) {
+      SeriesState* st = FindSeries(e.series_id);
+      if (st == nullptr) {
         return Status::Corruption(where + ": unknown series id " + std::to_string(e.series_id));
       }
       SB_ASSIGN_OR_RETURN(HeadState * h, Head(Log::kSeries, e.series_id));
-      heads.emplace_back(h, &st->second);
+      heads.emplace_back(h, st);
     }
     std::unique_lock heads_lock(heads_mu_);
     std::unique_lock index_lock(index_mu_);
@@ -189,8 +189,8 @@ Status Store::PreloadHeadsForReplay() {
     if (!row) break;
     const int64_t id = scan.ColumnInt(0);
     if (id <= 0 || static_cast<size_t>(id) >= needed.size() || !needed[id]) continue;
-    auto st = series_.find(id);
-    if (st == series_.end() || scan.ColumnInt(1) != st->second.head_min_t) continue;
+    const SeriesState* st = FindSeries(id);
+    if (st == nullptr || scan.ColumnInt(1) != st->head_min_t) continue;
     if (heads_.count(id) != 0) continue;
     Result<std::vector<Sample>> samples = DecodeAll(scan.ColumnBlob(2));
     if (!samples.ok()) continue;  // left to Head(), which reports it with its chunk

@@ -3,18 +3,21 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <random>
 #include <string>
 #include <thread>
 #include <tuple>
 #include <vector>
 
 #include "storage/series.h"
+#include "storage/series_index.h"
 #include "tests/storage/store_testing.h"
 #include "tests/storage/xor_chunk_data.h"
 #include "tests/testing/testing.h"
@@ -472,6 +475,116 @@ TEST(StoreTest, RepeatedValuesCostAlmostNothing) {
   // with the earlier 30-day chunks). The target is 0.3, SQLite overhead included.
   EXPECT_LT(closed / samples, 0.3);
   EXPECT_LT(vacuumed / samples, 0.3);
+}
+
+// The in-memory index's parts (storage/series_index.h).
+
+TEST(SeriesIndexTest, KeyIdTableFindsEveryKeyThroughCollisionsAndGrowth) {
+  // Ids index `keys`; every key gets one of three hashes, so most probes meet other keys
+  // with the same 32-bit hash and must compare the keys themselves.
+  std::vector<std::string> keys(1);  // keys[0]: no series
+  KeyIdTable table;
+  auto key_of = [&](int64_t id) { return std::string_view(keys[id]); };
+  for (int64_t id = 1; id <= 5000; ++id) {
+    keys.push_back("series-" + std::to_string(id));
+    table.Insert(static_cast<uint32_t>(id % 3), id);
+  }
+  EXPECT_EQ(table.size(), 5000u);
+  for (int64_t id = 1; id <= 5000; ++id) {
+    ASSERT_EQ(table.Find(keys[id], static_cast<uint32_t>(id % 3), key_of), id) << id;
+    // The right key under a wrong hash is not found.
+    ASSERT_EQ(table.Find(keys[id], static_cast<uint32_t>(id % 3 + 3), key_of), 0) << id;
+  }
+  EXPECT_EQ(table.Find("series-5001", 0, key_of), 0);
+  EXPECT_EQ(table.Find("", 0, key_of), 0);
+  // The real hash: ids up to kMaxSeriesId fit.
+  KeyIdTable real;
+  std::vector<std::string> big = {"", "a", "b"};
+  auto big_of = [&](int64_t id) { return std::string_view(big[id == kMaxSeriesId ? 2 : id]); };
+  real.Insert(KeyIdTable::Hash("a"), 1);
+  real.Insert(KeyIdTable::Hash("b"), kMaxSeriesId);
+  EXPECT_EQ(real.Find("a", KeyIdTable::Hash("a"), big_of), 1);
+  EXPECT_EQ(real.Find("b", KeyIdTable::Hash("b"), big_of), kMaxSeriesId);
+  EXPECT_EQ(real.Find("c", KeyIdTable::Hash("c"), big_of), 0);
+}
+
+TEST(SeriesIndexTest, KeyArenaAndBlockArrayNeverMoveWhatTheyHold) {
+  KeyArena arena;
+  const char* first = arena.Add("first");
+  const char* empty = arena.Add("");
+  std::vector<const char*> ptrs;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20000; ++i) {  // several 64 KiB blocks
+    keys.push_back(std::string(static_cast<size_t>(i % 200), 'x') + std::to_string(i));
+    ptrs.push_back(arena.Add(keys.back()));
+  }
+  const std::string large(100000, 'L');  // a block of its own
+  const char* large_at = arena.Add(large);
+  const char* after = arena.Add("after");
+  EXPECT_EQ(KeyArena::View(first), "first");
+  EXPECT_EQ(KeyArena::View(empty), "");
+  for (size_t i = 0; i < keys.size(); ++i) ASSERT_EQ(KeyArena::View(ptrs[i]), keys[i]) << i;
+  EXPECT_EQ(KeyArena::View(large_at), large);
+  EXPECT_EQ(KeyArena::View(after), "after");
+
+  BlockArray<int64_t, 64> array;
+  array.EnsureIndex(0);
+  int64_t* zero = &array[0];
+  *zero = 42;
+  array.EnsureIndex(1000);
+  EXPECT_GE(array.size(), 1001u);
+  EXPECT_EQ(&array[0], zero);
+  EXPECT_EQ(array[0], 42);
+  EXPECT_EQ(array[1000], 0);  // value-initialized
+}
+
+TEST(StoreTest, ManySeriesAreFoundByKeyAgainInAnyOrderAndAfterAReopen) {
+  testing::TempDir dir;
+  constexpr int kSeries = 3000;
+  std::vector<SeriesSample> fetch;
+  for (int i = 0; i < kSeries; ++i) {
+    fetch.push_back(S("m", {{"i", std::to_string(i)}, {"pad", std::string(i % 50, 'p')}}, i));
+  }
+  std::vector<std::string_view> keys;
+  {
+    auto store = OpenOrDie(TestStoreOptions(dir));
+    ASSERT_OK(store->AppendFetch("t", kStartMs, fetch, ""));
+    for (int64_t id = 1; id <= kSeries; ++id) {
+      auto k = store->SeriesKeyOf(id);
+      ASSERT_TRUE(k.has_value()) << id;
+      keys.push_back(*k);
+    }
+    // Reversed: every series through the lookup by key (not the same-order fast path).
+    std::reverse(fetch.begin(), fetch.end());
+    ASSERT_OK(store->AppendFetch("t", kStartMs + kHourMs, fetch, ""));
+    auto all = store->Select({}, kStartMs, kStartMs + kHourMs);
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(all->size(), static_cast<size_t>(kSeries));  // no series created twice
+    // The views handed out before are still the store's keys, at the same addresses.
+    for (int64_t id = 1; id <= kSeries; ++id) {
+      ASSERT_EQ(store->SeriesKeyOf(id)->data(), keys[id - 1].data()) << id;
+    }
+    EXPECT_EQ(*store->SeriesKeyOf(kSeries), EncodeLabels(Canonicalize(fetch[0].labels).value()));
+  }
+  auto store = OpenOrDie(TestStoreOptions(dir));  // the index rebuilt from the table
+  std::shuffle(fetch.begin(), fetch.end(), std::mt19937(7));
+  ASSERT_OK(store->AppendFetch("t", kStartMs + 2 * kHourMs, fetch, ""));
+  auto all = store->Select({}, kStartMs, kStartMs + 2 * kHourMs);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), static_cast<size_t>(kSeries));
+  for (const SeriesRef& r : *all) {
+    auto samples = store->Samples(r.id, kStartMs, kStartMs + 2 * kHourMs);
+    ASSERT_TRUE(samples.ok());
+    ASSERT_EQ(samples->size(), 3u) << LabelsToString(r.labels);
+    EXPECT_EQ(EncodeLabels(r.labels), *store->SeriesKeyOf(r.id));
+  }
+  // A new series after the reopen gets the next id and is found by its key.
+  fetch.push_back(S("m", {{"i", "new"}}, 1));
+  ASSERT_OK(store->AppendFetch("t", kStartMs + 3 * kHourMs, fetch, ""));
+  EXPECT_TRUE(store->SeriesKeyOf(kSeries + 1).has_value());
+  EXPECT_FALSE(store->SeriesKeyOf(kSeries + 2).has_value());
+  EXPECT_FALSE(store->SeriesKeyOf(0).has_value());
+  EXPECT_FALSE(store->SeriesKeyOf(-1).has_value());
 }
 
 }  // namespace
