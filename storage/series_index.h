@@ -17,11 +17,13 @@
 // Thread-safety: none internally; the Store guards them with its mutexes.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sb::storage {
@@ -47,6 +49,55 @@ class BlockArray {
 
  private:
   std::vector<std::unique_ptr<T[]>> blocks_;
+};
+
+// Optional values by series id: a BlockArray and a bit per id saying whether it holds a
+// value. Values never move while present. Erase resets a value to T() (freeing what it
+// owns) and keeps its slot.
+template <typename T>
+class IdMap {
+ public:
+  T* Find(int64_t id) {
+    return Present(id) ? &values_[static_cast<size_t>(id)] : nullptr;
+  }
+  const T* Find(int64_t id) const { return const_cast<IdMap*>(this)->Find(id); }
+  // Inserts or assigns. REQUIRES: id >= 0.
+  T& Put(int64_t id, T value) {
+    const size_t i = static_cast<size_t>(id);
+    values_.EnsureIndex(i);
+    if (i / 64 >= present_.size()) present_.resize(values_.size() / 64 + 1, 0);
+    present_[i / 64] |= uint64_t{1} << (i % 64);
+    return values_[i] = std::move(value);
+  }
+  void Erase(int64_t id) {
+    if (!Present(id)) return;
+    const size_t i = static_cast<size_t>(id);
+    present_[i / 64] &= ~(uint64_t{1} << (i % 64));
+    values_[i] = T();
+  }
+  void Clear() {
+    values_.Clear();
+    present_.clear();
+  }
+  // Calls f(id, value) for every value, in id order.
+  template <typename F>
+  void ForEach(const F& f) const {
+    for (size_t w = 0; w < present_.size(); ++w) {
+      for (uint64_t bits = present_[w]; bits != 0; bits &= bits - 1) {
+        const size_t i = w * 64 + static_cast<size_t>(std::countr_zero(bits));
+        f(static_cast<int64_t>(i), values_[i]);
+      }
+    }
+  }
+
+ private:
+  bool Present(int64_t id) const {
+    const size_t i = static_cast<size_t>(id);
+    return id >= 0 && i / 64 < present_.size() && ((present_[i / 64] >> (i % 64)) & 1) != 0;
+  }
+
+  BlockArray<T> values_;
+  std::vector<uint64_t> present_;
 };
 
 // Append-only storage of series keys. Add copies a key into the current block (64 KiB;

@@ -139,9 +139,11 @@ void Store::AddSeries(int64_t id, std::string_view key, uint32_t hash, const Lab
 }
 
 Result<Store::HeadState*> Store::Head(Log log, int64_t id) {
-  auto& heads = log == Log::kSeries ? heads_ : fetch_heads_;
-  auto it = heads.find(id);
-  if (it != heads.end()) return &it->second;
+  if (log == Log::kSeries) {
+    if (HeadState* h = heads_.Find(id)) return h;
+  } else if (auto it = fetch_heads_.find(id); it != fetch_heads_.end()) {
+    return &it->second;
+  }
   // Prepared once: a first fetch after Open loads the heads of all its series.
   std::optional<Stmt>& st = log == Log::kSeries ? head_series_stmt_ : head_fetch_stmt_;
   if (!st.has_value()) {
@@ -168,9 +170,9 @@ Result<Store::HeadState*> Store::Head(Log log, int64_t id) {
   HeadState head;
   for (const Sample& s : *samples) SB_RETURN_IF_ERROR(head.app.Append(s.timestamp_ms, s.value));
   if (head.app.num_samples() > 0) head.flushed_t = head.app.last_timestamp_ms();
-  std::unique_lock heads_lock(heads_mu_, std::defer_lock);
-  if (log == Log::kSeries) heads_lock.lock();  // readers look series heads up
-  return &heads.emplace(id, std::move(head)).first->second;
+  if (log == Log::kFetches) return &fetch_heads_.emplace(id, std::move(head)).first->second;
+  std::unique_lock heads_lock(heads_mu_);  // readers look series heads up
+  return &heads_.Put(id, std::move(head));
 }
 
 Result<std::vector<int64_t>> Store::PreviousSeries(int64_t target_id) {
@@ -275,10 +277,10 @@ Result<std::vector<Sample>> Store::ReadChunks(Log log, int64_t id, int64_t mint,
   std::shared_lock heads_lock(heads_mu_);
   std::string unflushed;
   if (log == Log::kSeries) {
-    auto h = heads_.find(id);
-    if (h != heads_.end() && h->second.dirty() && h->second.app.last_timestamp_ms() >= mint &&
-        h->second.app.first_timestamp_ms() <= maxt) {
-      h->second.app.EncodeTo(&unflushed);
+    const HeadState* h = heads_.Find(id);
+    if (h != nullptr && h->dirty() && h->app.last_timestamp_ms() >= mint &&
+        h->app.first_timestamp_ms() <= maxt) {
+      h->app.EncodeTo(&unflushed);
     }
   }
   std::lock_guard lock(read_mu_);

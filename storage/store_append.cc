@@ -251,7 +251,7 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   bool append_failed = false;
   {
     for (Planned& p : plan) {
-      HeadState& h = p.head != nullptr ? *p.head : heads_[p.id];
+      HeadState& h = p.head != nullptr ? *p.head : heads_.Put(p.id, HeadState());
       p.head = &h;
       if (p.cut) h = HeadState();  // the closed chunk's row was written in the transaction
       // Cannot fail (order was validated, a full chunk was cut); if it did, memory would

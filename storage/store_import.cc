@@ -95,7 +95,7 @@ Result<ImportStats> Store::AppendSamples(const std::vector<SeriesSamples>& batch
     HeadState h;
     h.flushed_t = p.head.last_timestamp_ms();
     h.app = std::move(p.head);
-    heads_.insert_or_assign(p.id, std::move(h));
+    heads_.Put(p.id, std::move(h));
   }
   return stats;
 }

@@ -538,6 +538,31 @@ TEST(SeriesIndexTest, KeyArenaAndBlockArrayNeverMoveWhatTheyHold) {
   EXPECT_EQ(array[1000], 0);  // value-initialized
 }
 
+TEST(SeriesIndexTest, IdMapHoldsValuesAtFixedAddressesUntilErased) {
+  IdMap<std::string> map;
+  EXPECT_EQ(map.Find(1), nullptr);
+  EXPECT_EQ(map.Find(-1), nullptr);
+  std::string* one = &map.Put(1, "one");
+  map.Put(70000, "far");  // new blocks
+  map.Put(64, "sixty-four");
+  EXPECT_EQ(map.Find(1), one);
+  EXPECT_EQ(*one, "one");
+  EXPECT_EQ(map.Find(2), nullptr);
+  EXPECT_EQ(map.Find(1000000), nullptr);
+  std::vector<std::pair<int64_t, std::string>> seen;
+  map.ForEach([&](int64_t id, const std::string& v) { seen.emplace_back(id, v); });
+  EXPECT_EQ(seen, (std::vector<std::pair<int64_t, std::string>>{
+                      {1, "one"}, {64, "sixty-four"}, {70000, "far"}}));
+  map.Erase(64);
+  EXPECT_EQ(map.Find(64), nullptr);
+  map.Put(1, "uno");  // assigns in place
+  EXPECT_EQ(map.Find(1), one);
+  EXPECT_EQ(*one, "uno");
+  map.Clear();
+  EXPECT_EQ(map.Find(1), nullptr);
+  EXPECT_EQ(map.Find(70000), nullptr);
+}
+
 TEST(StoreTest, ManySeriesAreFoundByKeyAgainInAnyOrderAndAfterAReopen) {
   testing::TempDir dir;
   constexpr int kSeries = 3000;
