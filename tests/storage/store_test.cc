@@ -563,6 +563,68 @@ TEST(SeriesIndexTest, IdMapHoldsValuesAtFixedAddressesUntilErased) {
   EXPECT_EQ(map.Find(70000), nullptr);
 }
 
+TEST(SeriesIndexTest, PostingListRoundTripsAnyIncreasingIds) {
+  PostingList list;
+  EXPECT_TRUE(list.Decode().empty());
+  const std::vector<int64_t> ids = {1, 2, 3, 130, 258, 259, 16384 + 259, int64_t{1} << 40,
+                                    (int64_t{1} << 40) + 1, INT64_MAX};
+  for (int64_t id : ids) list.Add(id);
+  EXPECT_EQ(list.size(), ids.size());
+  EXPECT_EQ(list.Decode(), ids);
+  PostingList from_negative;  // not a series id, but the encoding does not care
+  from_negative.Add(INT64_MIN);
+  from_negative.Add(-1);
+  from_negative.Add(5);
+  EXPECT_EQ(from_negative.Decode(), (std::vector<int64_t>{INT64_MIN, -1, 5}));
+}
+
+TEST(SeriesIndexTest, PostingsSelectMatchesABruteForceScan) {
+  // Random label sets over few names and values, some labels absent; every matcher type,
+  // with values that match the empty string (absent labels) and ones that do not.
+  std::mt19937 rng(11);
+  PostingsIndex index;
+  std::vector<Labels> all(1);  // all[id]
+  for (int64_t id = 1; id <= 2000; id += 1 + static_cast<int64_t>(rng() % 300 == 0 ? 500 : 0)) {
+    Labels l = {{"__name__", "m" + std::to_string(rng() % 3)}};
+    for (const char* name : {"a", "b", "c"}) {
+      if (rng() % 4 != 0) l.push_back({name, std::to_string(rng() % 5)});
+    }
+    l = Canonicalize(l).value();
+    all.resize(id + 1);
+    all[id] = l;
+    index.Add(id, l);
+  }
+  auto value_of = [](const Labels& l, const std::string& name) {
+    for (const Label& x : l) {
+      if (x.name == name) return x.value;
+    }
+    return std::string();
+  };
+  using T = Matcher::Type;
+  const std::vector<std::vector<Matcher>> queries = {
+      {},
+      {M(T::kEqual, "a", "1")},
+      {M(T::kEqual, "a", "")},
+      {M(T::kNotEqual, "b", "2"), M(T::kEqual, "__name__", "m1")},
+      {M(T::kRegexMatch, "c", "1|3"), M(T::kRegexNoMatch, "a", "0|")},
+      {M(T::kRegexMatch, "b", ".*"), M(T::kNotEqual, "c", "")},
+      {M(T::kEqual, "nope", "x")},
+      {M(T::kRegexNoMatch, "nope", "x")},
+  };
+  for (size_t q = 0; q < queries.size(); ++q) {
+    std::vector<int64_t> want;
+    for (size_t id = 1; id < all.size(); ++id) {
+      if (all[id].empty()) continue;
+      bool ok = true;
+      for (const Matcher& m : queries[q]) ok = ok && m.Matches(value_of(all[id], m.name()));
+      if (ok) want.push_back(static_cast<int64_t>(id));
+    }
+    EXPECT_EQ(index.Select(queries[q]), want) << "query " << q;
+  }
+  EXPECT_EQ(index.LabelNames(), (std::vector<std::string>{"__name__", "a", "b", "c"}));
+  EXPECT_EQ(index.LabelValues("a"), (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+}
+
 TEST(StoreTest, ManySeriesAreFoundByKeyAgainInAnyOrderAndAfterAReopen) {
   testing::TempDir dir;
   constexpr int kSeries = 3000;
