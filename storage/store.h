@@ -424,7 +424,8 @@ class Store {
   // Open (last) chunk of each series, loaded from its chunk row on first append; changed
   // (and inserted into) only with write_mu_ and heads_mu_ held, so readers may look up a
   // series' unflushed samples holding heads_mu_ shared.
-  // By series id; a HeadState never moves while present (see series_index.h).
+  // By series id; a HeadState never moves while present (see series_index.h), until
+  // ReloadHeads clears them all.
   IdMap<HeadState> heads_;
   std::unordered_map<int64_t, HeadState> fetch_heads_;  // by targets.id; write_mu_ only
   mutable std::shared_mutex heads_mu_;
