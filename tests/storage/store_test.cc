@@ -625,6 +625,50 @@ TEST(SeriesIndexTest, PostingsSelectMatchesABruteForceScan) {
   EXPECT_EQ(index.LabelValues("a"), (std::vector<std::string>{"0", "1", "2", "3", "4"}));
 }
 
+TEST(StoreTest, ReadersSeeWholeSeriesWhileTheIndexGrows) {
+  // Each fetch adds 700 series, so the index's blocks (4096 series states and open chunks
+  // each, 64 KiB of keys) and its key table grow while readers run.
+  testing::TempDir dir;
+  auto store = OpenOrDie(TestStoreOptions(dir));
+  constexpr int kFetches = 15, kNewPerFetch = 700;
+  std::atomic<int> acked{0};
+  std::thread writer([&] {
+    std::vector<SeriesSample> fetch;
+    for (int f = 0; f < kFetches; ++f) {
+      for (int i = 0; i < kNewPerFetch; ++i) {
+        const int n = f * kNewPerFetch + i;
+        fetch.push_back(S("m", {{"n", std::to_string(n)}, {"pad", std::string(1 + n % 90, 'p')}}, n));
+      }
+      EXPECT_OK(store->AppendFetch("t", kStartMs + f * kHourMs, fetch, ""));
+      acked = f + 1;
+    }
+  });
+  int reads = 0;
+  while (acked < kFetches && reads < 100000) {
+    const int before = acked;
+    auto refs = store->Select({M(Matcher::Type::kRegexMatch, "n", ".*7")}, INT64_MIN, INT64_MAX);
+    ASSERT_OK(refs);
+    ASSERT_GE(refs->size(), static_cast<size_t>(before * kNewPerFetch / 10));
+    for (const SeriesRef& r : *refs) {
+      auto key = store->SeriesKeyOf(r.id);
+      ASSERT_TRUE(key.has_value());
+      ASSERT_EQ(*key, EncodeLabels(r.labels));
+      const int n = std::stoi(r.labels[1].value);
+      ASSERT_EQ(r.labels[2].value, std::string(1 + n % 90, 'p'));
+      auto got = store->Samples(r.id, INT64_MIN, INT64_MAX);
+      ASSERT_OK(got);
+      ASSERT_FALSE(got->empty());
+      ASSERT_EQ(got->back().value, n);
+    }
+    ++reads;
+  }
+  writer.join();
+  EXPECT_GT(reads, 0);
+  auto all = store->Select({}, INT64_MIN, INT64_MAX);
+  ASSERT_OK(all);
+  EXPECT_EQ(all->size(), static_cast<size_t>(kFetches * kNewPerFetch));
+}
+
 TEST(StoreTest, ManySeriesAreFoundByKeyAgainInAnyOrderAndAfterAReopen) {
   testing::TempDir dir;
   constexpr int kSeries = 3000;
