@@ -33,19 +33,53 @@ bool Matcher::Matches(const std::string& v) const {
   return false;
 }
 
+void PostingList::Add(int64_t id) {
+  // Modulo 2^64, so any increasing int64 sequence round-trips.
+  uint64_t delta = static_cast<uint64_t>(id) - static_cast<uint64_t>(last_);
+  while (delta >= 0x80) {
+    bytes_.push_back(static_cast<char>((delta & 0x7f) | 0x80));
+    delta >>= 7;
+  }
+  bytes_.push_back(static_cast<char>(delta));
+  last_ = id;
+  ++count_;
+}
+
+std::vector<int64_t> PostingList::Decode() const {
+  std::vector<int64_t> out;
+  out.reserve(count_);
+  uint64_t id = 0;
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes_.data());
+  const auto* end = p + bytes_.size();
+  while (p < end) {
+    uint64_t delta = 0;
+    int shift = 0;
+    for (;;) {  // written by Add: every uvarint is complete
+      const uint8_t b = *p++;
+      delta |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (b < 0x80) break;
+      shift += 7;
+    }
+    id += delta;
+    out.push_back(static_cast<int64_t>(id));
+  }
+  return out;
+}
+
 void PostingsIndex::Add(int64_t id, const Labels& labels) {
-  all_.push_back(id);
-  for (const Label& l : labels) postings_[l.name][l.value].push_back(id);
+  all_.Add(id);
+  for (const Label& l : labels) postings_[l.name][l.value].Add(id);
 }
 
 namespace {
 
-std::vector<int64_t> Union(const std::vector<const std::vector<int64_t>*>& lists) {
+std::vector<int64_t> Union(const std::vector<const PostingList*>& lists) {
   std::vector<int64_t> out;
   for (const auto* l : lists) {
+    const std::vector<int64_t> ids = l->Decode();
     std::vector<int64_t> merged;
-    merged.reserve(out.size() + l->size());
-    std::set_union(out.begin(), out.end(), l->begin(), l->end(), std::back_inserter(merged));
+    merged.reserve(out.size() + ids.size());
+    std::set_union(out.begin(), out.end(), ids.begin(), ids.end(), std::back_inserter(merged));
     out.swap(merged);
   }
   return out;
@@ -58,11 +92,11 @@ std::vector<int64_t> PostingsIndex::MatchOne(const Matcher& m) const {
   if (m.type() == Matcher::Type::kEqual && !m.value().empty()) {
     if (it == postings_.end()) return {};
     auto v = it->second.find(m.value());
-    return v == it->second.end() ? std::vector<int64_t>{} : v->second;
+    return v == it->second.end() ? std::vector<int64_t>{} : v->second.Decode();
   }
   if (!m.Matches("")) {
     // Only series that have the label with a matching value.
-    std::vector<const std::vector<int64_t>*> lists;
+    std::vector<const PostingList*> lists;
     if (it != postings_.end()) {
       for (const auto& [value, ids] : it->second) {
         if (m.Matches(value)) lists.push_back(&ids);
@@ -71,28 +105,30 @@ std::vector<int64_t> PostingsIndex::MatchOne(const Matcher& m) const {
     return Union(lists);
   }
   // The matcher matches "absent": all series minus those with a non-matching value.
-  std::vector<const std::vector<int64_t>*> excluded;
+  std::vector<const PostingList*> excluded;
   if (it != postings_.end()) {
     for (const auto& [value, ids] : it->second) {
       if (!m.Matches(value)) excluded.push_back(&ids);
     }
   }
   const std::vector<int64_t> minus = Union(excluded);
+  const std::vector<int64_t> all = all_.Decode();
   std::vector<int64_t> out;
-  std::set_difference(all_.begin(), all_.end(), minus.begin(), minus.end(),
+  std::set_difference(all.begin(), all.end(), minus.begin(), minus.end(),
                       std::back_inserter(out));
   return out;
 }
 
 std::vector<int64_t> PostingsIndex::Select(const std::vector<Matcher>& matchers) const {
-  std::vector<int64_t> out = all_;
-  for (const Matcher& m : matchers) {
-    const std::vector<int64_t> ids = MatchOne(m);
+  if (matchers.empty()) return all_.Decode();
+  // Every list holds only ids of all_: the first matcher's ids need no intersection.
+  std::vector<int64_t> out = MatchOne(matchers[0]);
+  for (size_t i = 1; i < matchers.size() && !out.empty(); ++i) {
+    const std::vector<int64_t> ids = MatchOne(matchers[i]);
     std::vector<int64_t> next;
     std::set_intersection(out.begin(), out.end(), ids.begin(), ids.end(),
                           std::back_inserter(next));
     out.swap(next);
-    if (out.empty()) break;
   }
   return out;
 }

@@ -44,6 +44,23 @@ class Matcher {
   std::shared_ptr<re2::RE2> re_;  // Anchored "^(?:value)$"; shared so copies are cheap.
 };
 
+// A sorted list of series ids, delta-encoded: each id minus the one before it (the first
+// minus 0) as a uvarint. The series of one label pair have close ids (a target's series
+// are created together, in runs), so an entry takes ~1 byte instead of 8: at 100k series
+// of ~6 labels, ~0.7 MB instead of ~7 MB of vectors.
+class PostingList {
+ public:
+  // REQUIRES: id greater than every id added before.
+  void Add(int64_t id);
+  size_t size() const { return count_; }
+  std::vector<int64_t> Decode() const;
+
+ private:
+  std::string bytes_;
+  int64_t last_ = 0;
+  size_t count_ = 0;
+};
+
 class PostingsIndex {
  public:
   // Adds series `id` with canonical `labels`. REQUIRES: id greater than every id added
@@ -62,8 +79,8 @@ class PostingsIndex {
  private:
   std::vector<int64_t> MatchOne(const Matcher& m) const;
 
-  std::vector<int64_t> all_;  // every id, sorted
-  std::map<std::string, std::map<std::string, std::vector<int64_t>>> postings_;
+  PostingList all_;  // every id
+  std::map<std::string, std::map<std::string, PostingList>> postings_;
 };
 
 }  // namespace sb::storage

@@ -83,22 +83,24 @@ Status Store::Load() {
     SB_ASSIGN_OR_RETURN(bool row, series.Step());
     if (!row) break;
     const int64_t id = series.ColumnInt(0);
-    const std::string key(series.ColumnBlob(1));
+    const std::string_view key = series.ColumnBlob(1);
+    if (id < 1 || id > kMaxSeriesId) {
+      return Status::Corruption("series id " + std::to_string(id) + " out of range 1.." +
+                                std::to_string(kMaxSeriesId));
+    }
     SB_ASSIGN_OR_RETURN(Labels labels, DecodeLabels(key));
-    postings_.Add(id, labels);
-    auto [it, inserted] = ids_.emplace(key, id);
-    series_[id].key = &it->first;
+    AddSeries(id, key, KeyIdTable::Hash(key), labels);
   }
   SB_ASSIGN_OR_RETURN(Stmt ranges, db->Prepare(
       "SELECT series_id, MIN(min_t), MAX(max_t), MAX(min_t) FROM chunks GROUP BY series_id"));
   for (;;) {
     SB_ASSIGN_OR_RETURN(bool row, ranges.Step());
     if (!row) break;
-    auto it = series_.find(ranges.ColumnInt(0));
-    if (it == series_.end()) continue;  // chunk of an unknown series: ignored
-    it->second.min_t = ranges.ColumnInt(1);
-    it->second.max_t = ranges.ColumnInt(2);
-    it->second.head_min_t = ranges.ColumnInt(3);
+    SeriesState* st = FindSeries(ranges.ColumnInt(0));
+    if (st == nullptr) continue;  // chunk of an unknown series: ignored
+    st->min_t = ranges.ColumnInt(1);
+    st->max_t = ranges.ColumnInt(2);
+    st->head_min_t = ranges.ColumnInt(3);
   }
   SB_ASSIGN_OR_RETURN(Stmt targets,
                       db->Prepare("SELECT id, target_key, last_fetch_ms FROM targets"));
@@ -122,15 +124,26 @@ Status Store::Load() {
 std::string Store::Describe(Log log, int64_t id) {
   if (log == Log::kFetches) return "fetch log of target id " + std::to_string(id);
   std::shared_lock lock(index_mu_);
-  auto it = series_.find(id);
-  return it == series_.end() ? "series id " + std::to_string(id)
-                             : "series " + LabelsToString(LabelsOf(it->second));
+  const SeriesState* st = FindSeries(id);
+  return st == nullptr ? "series id " + std::to_string(id)
+                       : "series " + LabelsToString(LabelsOf(*st));
+}
+
+void Store::AddSeries(int64_t id, std::string_view key, uint32_t hash, const Labels& labels) {
+  series_.EnsureIndex(static_cast<size_t>(id));
+  series_[static_cast<size_t>(id)].key_data = keys_.Add(key);
+  // A second row with the same labels (not written by this code) stays a series of its
+  // own, but the key keeps finding the first: as with the map this replaced.
+  if (FindId(key, hash) == 0) ids_.Insert(hash, id);
+  postings_.Add(id, labels);
 }
 
 Result<Store::HeadState*> Store::Head(Log log, int64_t id) {
-  auto& heads = log == Log::kSeries ? heads_ : fetch_heads_;
-  auto it = heads.find(id);
-  if (it != heads.end()) return &it->second;
+  if (log == Log::kSeries) {
+    if (HeadState* h = heads_.Find(id)) return h;
+  } else if (auto it = fetch_heads_.find(id); it != fetch_heads_.end()) {
+    return &it->second;
+  }
   // Prepared once: a first fetch after Open loads the heads of all its series.
   std::optional<Stmt>& st = log == Log::kSeries ? head_series_stmt_ : head_fetch_stmt_;
   if (!st.has_value()) {
@@ -157,9 +170,9 @@ Result<Store::HeadState*> Store::Head(Log log, int64_t id) {
   HeadState head;
   for (const Sample& s : *samples) SB_RETURN_IF_ERROR(head.app.Append(s.timestamp_ms, s.value));
   if (head.app.num_samples() > 0) head.flushed_t = head.app.last_timestamp_ms();
-  std::unique_lock heads_lock(heads_mu_, std::defer_lock);
-  if (log == Log::kSeries) heads_lock.lock();  // readers look series heads up
-  return &heads.emplace(id, std::move(head)).first->second;
+  if (log == Log::kFetches) return &fetch_heads_.emplace(id, std::move(head)).first->second;
+  std::unique_lock heads_lock(heads_mu_);  // readers look series heads up
+  return &heads_.Put(id, std::move(head));
 }
 
 Result<std::vector<int64_t>> Store::PreviousSeries(int64_t target_id) {
@@ -173,9 +186,9 @@ Result<std::vector<int64_t>> Store::PreviousSeries(int64_t target_id) {
 
 std::optional<std::string_view> Store::SeriesKeyOf(int64_t id) const {
   std::shared_lock lock(index_mu_);
-  auto it = series_.find(id);
-  if (it == series_.end() || it->second.key == nullptr) return std::nullopt;
-  return std::string_view(*it->second.key);
+  const SeriesState* st = FindSeries(id);
+  if (st == nullptr) return std::nullopt;
+  return st->key();
 }
 
 std::optional<int64_t> Store::LastFetchMs(const std::string& target_key) const {
@@ -217,13 +230,12 @@ Result<std::vector<SeriesRef>> Store::Select(const std::vector<Matcher>& matcher
   std::shared_lock lock(index_mu_);
   std::vector<SeriesRef> out;
   for (int64_t id : postings_.Select(matchers)) {
-    auto it = series_.find(id);
+    const SeriesState* st = FindSeries(id);
     // A series with no samples (all dropped by retention) has min_t > max_t: skipped.
-    if (it == series_.end() || it->second.min_t > it->second.max_t ||
-        it->second.max_t < mint || it->second.min_t > maxt) {
+    if (st == nullptr || st->min_t > st->max_t || st->max_t < mint || st->min_t > maxt) {
       continue;
     }
-    out.push_back(SeriesRef{id, LabelsOf(it->second)});
+    out.push_back(SeriesRef{id, LabelsOf(*st)});
   }
   return out;
 }
@@ -231,7 +243,7 @@ Result<std::vector<SeriesRef>> Store::Select(const std::vector<Matcher>& matcher
 Result<std::vector<Sample>> Store::Samples(int64_t series_id, int64_t mint, int64_t maxt) {
   {
     std::shared_lock lock(index_mu_);
-    if (series_.find(series_id) == series_.end()) {
+    if (FindSeries(series_id) == nullptr) {
       return Status::NotFound("no series with id " + std::to_string(series_id));
     }
   }
@@ -265,10 +277,10 @@ Result<std::vector<Sample>> Store::ReadChunks(Log log, int64_t id, int64_t mint,
   std::shared_lock heads_lock(heads_mu_);
   std::string unflushed;
   if (log == Log::kSeries) {
-    auto h = heads_.find(id);
-    if (h != heads_.end() && h->second.dirty() && h->second.app.last_timestamp_ms() >= mint &&
-        h->second.app.first_timestamp_ms() <= maxt) {
-      h->second.app.EncodeTo(&unflushed);
+    const HeadState* h = heads_.Find(id);
+    if (h != nullptr && h->dirty() && h->app.last_timestamp_ms() >= mint &&
+        h->app.first_timestamp_ms() <= maxt) {
+      h->app.EncodeTo(&unflushed);
     }
   }
   std::lock_guard lock(read_mu_);

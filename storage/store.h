@@ -38,6 +38,7 @@
 #include "storage/postings.h"
 #include "storage/schema.h"
 #include "storage/series.h"
+#include "storage/series_index.h"
 
 namespace sb::storage {
 
@@ -315,27 +316,41 @@ class Store {
     int64_t flushed_t = INT64_MIN;
     bool dirty() const { return app.num_samples() > 0 && app.last_timestamp_ms() > flushed_t; }
   };
-  // In-memory state of one series.
+  // In-memory state of one series, at series_[id].
   struct SeriesState {
-    // Its canonical labels, encoded (EncodeLabels): the key of its ids_ entry, which is
-    // never erased (unordered_map keys do not move). One copy of the label set per series
-    // instead of two: ~50 MB less at 100k series. LabelsOf() decodes it.
-    const std::string* key = nullptr;
+    // Its canonical labels, encoded (EncodeLabels): bytes in keys_, which never move (the
+    // commit listener and SeriesKeyOf hand out views of them); null for an id with no
+    // series. The one copy of the label set in memory: ids_ finds a key through it, and
+    // LabelsOf() decodes it.
+    const char* key_data = nullptr;
     int64_t min_t = INT64_MAX;  // of all its samples; INT64_MAX while it has none
     int64_t max_t = INT64_MIN;
     int64_t head_min_t = INT64_MIN;  // min_t of its last chunk; INT64_MIN while none
+    bool exists() const { return key_data != nullptr; }
+    std::string_view key() const { return KeyArena::View(key_data); }
   };
   static Labels LabelsOf(const SeriesState& st) {
-    return st.key != nullptr ? DecodeLabels(*st.key).value() : Labels{};  // encoded by us
+    return st.exists() ? DecodeLabels(st.key()).value() : Labels{};  // encoded by us
   }
+  // The series with this id, or null. Caller holds index_mu_ (or write_mu_).
+  SeriesState* FindSeries(int64_t id) {
+    if (id <= 0 || static_cast<size_t>(id) >= series_.size()) return nullptr;
+    SeriesState& st = series_[static_cast<size_t>(id)];
+    return st.exists() ? &st : nullptr;
+  }
+  const SeriesState* FindSeries(int64_t id) const {
+    return const_cast<Store*>(this)->FindSeries(id);
+  }
+  // The id of the series with canonical key `key` (KeyIdTable::Hash(key) = hash), or 0.
+  // Caller holds index_mu_ (or write_mu_).
+  int64_t FindId(std::string_view key, uint32_t hash) const {
+    return ids_.Find(key, hash, [this](int64_t id) { return series_[id].key(); });
+  }
+  // Publishes a new series to the index (keys_, ids_, series_, postings_). Caller holds
+  // write_mu_ and index_mu_ exclusively. REQUIRES: 1 <= id <= kMaxSeriesId, id new.
+  void AddSeries(int64_t id, std::string_view key, uint32_t hash, const Labels& labels);
   struct Planned;    // one series' part of a fetch, see store_append.cc
   struct NewSeries;  // a series a fetch creates
-  // Transparent hash, so ids_ is searched with a string_view (no key copy per sample).
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-
   explicit Store(const StoreOptions& options) : options_(options) {}
   Status AppendFetchBody(const std::string& target_key, int64_t fetch_time_ms,
                          const std::vector<SeriesSample>& samples, std::string_view body,
@@ -403,26 +418,25 @@ class Store {
 
   StoreOptions options_;
   CommitListener commit_listener_;  // see SetCommitListener
-  // Serializes writers; guards writer_ and the four maps below. ids_, postings_ and
-  // series_ are changed only with both write_mu_ and index_mu_ held, so a writer may read
+  // Serializes writers; guards writer_ and the four maps below. keys_, ids_, postings_
+  // and series_ are changed only with both write_mu_ and index_mu_ held, so a writer may read
   // them holding write_mu_ alone.
   std::mutex write_mu_;
   std::unique_ptr<Db> writer_;
   std::unordered_map<std::string, int64_t> targets_;  // target_key -> targets.id
   // The series of a target's last fetch, in the fetch's order (AppendFetch's fast path).
-  // SeriesState pointers stay valid: series_ entries are never erased.
+  // Their states are series_[ids[i]]: series are never erased, and never move.
   struct TargetOrder {
     std::vector<int64_t> ids;
-    std::vector<SeriesState*> states;  // never dangle: series_ does not erase
-    // The canonical key of series i (held once, by ids_).
-    std::string_view Key(size_t i) const { return *states[i]->key; }
   };
   std::unordered_map<std::string, TargetOrder> target_order_;
   std::unordered_map<std::string, int64_t> target_last_ms_;
   // Open (last) chunk of each series, loaded from its chunk row on first append; changed
   // (and inserted into) only with write_mu_ and heads_mu_ held, so readers may look up a
   // series' unflushed samples holding heads_mu_ shared.
-  std::unordered_map<int64_t, HeadState> heads_;
+  // By series id; a HeadState never moves while present (see series_index.h), until
+  // ReloadHeads clears them all.
+  IdMap<HeadState> heads_;
   std::unordered_map<int64_t, HeadState> fetch_heads_;  // by targets.id; write_mu_ only
   mutable std::shared_mutex heads_mu_;
   std::mutex flush_mu_;  // one Flush at a time (taken before write_mu_)
@@ -445,11 +459,12 @@ class Store {
   std::unique_ptr<Db> reader_;
   std::optional<Stmt> read_chunks_stmt_[2];  // ReadChunks' queries by Log, prepared on first use
 
-  mutable std::shared_mutex index_mu_;    // guards the three below
+  mutable std::shared_mutex index_mu_;    // guards the four below
   PostingsIndex postings_;
-  // encoded canonical labels -> id
-  std::unordered_map<std::string, int64_t, KeyHash, std::equal_to<>> ids_;
-  std::unordered_map<int64_t, SeriesState> series_;
+  KeyArena keys_;     // every series' key (SeriesState::key_data), never moved or freed
+  KeyIdTable ids_;    // key -> id, the keys being those of series_
+  // By id (series_[0] is never a series). Elements never move (see series_index.h).
+  BlockArray<SeriesState> series_;
 };
 
 }  // namespace sb::storage

@@ -46,6 +46,7 @@ struct Store::Planned {
 // A series that a fetch creates.
 struct Store::NewSeries {
   std::string key;  // encoded canonical labels
+  uint32_t hash = 0;  // KeyIdTable::Hash(key)
   int64_t id = 0;
 };
 
@@ -99,7 +100,7 @@ std::vector<std::string_view> Store::LastFetchKeys(const std::string& target_key
   auto it = target_order_.find(target_key);
   if (it == target_order_.end()) return keys;
   keys.reserve(it->second.ids.size());
-  for (size_t i = 0; i < it->second.ids.size(); ++i) keys.push_back(it->second.Key(i));
+  for (int64_t id : it->second.ids) keys.push_back(series_[id].key());  // never move
   return keys;
 }
 
@@ -151,6 +152,7 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   std::vector<NewSeries> created;
   std::unordered_set<std::string_view> created_keys;
   std::string& key = key_buf_;
+  uint32_t hash = 0;
   // Fast path: a target's body lists its series in the same order fetch after fetch, so
   // sample i is usually series i of the previous fetch. Its key is compared with that
   // one's (sequential memory) instead of being looked up in ids_ (a few cache misses per
@@ -167,10 +169,11 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
     p.value = s.value;
     if (!diverged && order != nullptr && i < order->ids.size() &&
         (s.key.empty() && s.stored_key.empty()
-             ? EncodeCanonicalUnchecked(s.labels, &key) && key == order->Key(i)
-             : s.stored_key.data() == order->Key(i).data() || s.GivenKey() == order->Key(i))) {
+             ? EncodeCanonicalUnchecked(s.labels, &key) && key == series_[order->ids[i]].key()
+             : s.stored_key.data() == series_[order->ids[i]].key().data() ||
+                   s.GivenKey() == series_[order->ids[i]].key())) {
       p.id = order->ids[i];
-      p.state = order->states[i];
+      p.state = &series_[p.id];
       ++matched;
     } else {
       diverged = true;
@@ -180,11 +183,9 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
         SB_RETURN_IF_ERROR(CheckCanonicalKey(s.GivenKey()));
         key.assign(s.GivenKey());
       }
-      auto id = ids_.find(std::string_view(key));  // ids_ only changes under write_mu_
-      if (id != ids_.end()) {
-        p.id = id->second;
-        p.state = &series_.at(p.id);
-      }
+      hash = KeyIdTable::Hash(key);
+      p.id = FindId(key, hash);  // ids_ only changes under write_mu_
+      if (p.id != 0) p.state = &series_[p.id];
     }
     if (p.state != nullptr) {
       if (static_cast<size_t>(p.id) >= seen_epoch_.size()) {
@@ -204,7 +205,7 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
       }
     } else {
       if (created.empty()) created.reserve(samples.size() - plan.size());
-      created.push_back(NewSeries{key, 0});
+      created.push_back(NewSeries{key, hash, 0});
       if (!created_keys.insert(created.back().key).second) {
         return Status::InvalidArgument("series " + LabelsToString(DecodeLabels(key).value()) +
                                        " appears twice in one fetch");
@@ -225,14 +226,14 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
     const std::vector<int64_t>& previous = order != nullptr ? order->ids : read_back;
     for (int64_t id : previous) {
       if (static_cast<size_t>(id) < seen_epoch_.size() && seen_epoch_[id] == epoch_) continue;
-      auto st = series_.find(id);
-      if (st == series_.end()) continue;
+      SeriesState* st = FindSeries(id);
+      if (st == nullptr) continue;
       // A series shared with another target may already be past this time: skip it.
-      if (fetch_time_ms <= st->second.max_t) continue;
+      if (fetch_time_ms <= st->max_t) continue;
       Planned p;
       p.id = id;
       p.value = std::bit_cast<double>(kStaleMarkerBits);
-      p.state = &st->second;
+      p.state = st;
       plan.push_back(p);
     }
   }
@@ -261,7 +262,7 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   bool append_failed = false;
   {
     for (Planned& p : plan) {
-      HeadState& h = p.head != nullptr ? *p.head : heads_[p.id];
+      HeadState& h = p.head != nullptr ? *p.head : heads_.Put(p.id, HeadState());
       p.head = &h;
       if (p.cut) h = HeadState();  // the closed chunk's row was written in the transaction
       // Cannot fail (order was validated, a full chunk was cut); if it did, memory would
@@ -276,13 +277,11 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   pending_fetches_.store(log_rows_.size());
   std::unique_lock index_lock(index_mu_);
   for (NewSeries& n : created) {
-    Labels labels = DecodeLabels(n.key).value();  // encoded by us a moment ago
-    postings_.Add(n.id, labels);
-    auto [it, inserted] = ids_.emplace(std::move(n.key), n.id);
-    series_[n.id].key = &it->first;
+    AddSeries(n.id, n.key, n.hash, DecodeLabels(n.key).value());  // encoded by us just now
   }
   for (Planned& p : plan) {
-    SeriesState& st = p.state != nullptr ? *p.state : series_[p.id];
+    if (p.state == nullptr) p.state = &series_[p.id];  // a new series, added just above
+    SeriesState& st = *p.state;
     st.min_t = std::min(st.min_t, fetch_time_ms);
     st.max_t = std::max(st.max_t, fetch_time_ms);
     st.head_min_t = p.head->app.first_timestamp_ms();
@@ -294,12 +293,7 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   if (!same_order) {  // record this fetch's order for the next one
     TargetOrder next_order;
     next_order.ids.reserve(num_given);
-    next_order.states.reserve(num_given);
-    for (size_t i = 0; i < num_given; ++i) {
-      next_order.ids.push_back(plan[i].id);
-      next_order.states.push_back(plan[i].state != nullptr ? plan[i].state
-                                                           : &series_.at(plan[i].id));
-    }
+    for (size_t i = 0; i < num_given; ++i) next_order.ids.push_back(plan[i].id);
     target_order_[target_key] = std::move(next_order);
   }
   if (append_failed) {
@@ -310,11 +304,9 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
     std::vector<double> values;
     keys.reserve(plan.size());
     values.reserve(plan.size());
-    const TargetOrder& now = target_order_.at(target_key);  // this fetch's series, in order
-    for (const SeriesState* st : now.states) keys.emplace_back(*st->key);
-    for (size_t i = 0; i < plan.size(); ++i) {
-      if (i >= num_given) keys.emplace_back(*plan[i].state->key);  // stale: an existing series
-      values.push_back(plan[i].value);
+    for (const Planned& p : plan) {
+      keys.push_back(p.state->key());  // its bytes in keys_: they never move
+      values.push_back(p.value);
     }
     commit_listener_(CommittedFetch{target_key, fetch_time_ms, previous_fetch_ms, keys, values, num_given});
   }
@@ -387,6 +379,9 @@ Status Store::WriteFetch(const std::string& target_key, int64_t fetch_time_ms,
     put_series_stmt_->Bind(1, HashLabels(n.key)).BindBlobNoCopy(2, n.key);
     SB_RETURN_IF_ERROR(put_series_stmt_->Run());
     n.id = db->LastInsertRowid();
+    if (n.id < 1 || n.id > kMaxSeriesId) {  // the in-memory index holds 32-bit ids
+      return Status::ResourceExhausted("series id " + std::to_string(n.id) + " out of range");
+    }
   }
   std::vector<int64_t> ids;
   ids.reserve(num_given);

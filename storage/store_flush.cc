@@ -46,9 +46,9 @@ Status Store::Flush() {
     std::lock_guard write_lock(write_mu_);
     if (log_rows_.empty()) return Status::OK();  // nothing is dirty without a row
     upto = log_rows_.back().seq;
-    for (const auto& [id, h] : heads_) {
+    heads_.ForEach([&ids](int64_t id, const HeadState& h) {
       if (h.dirty()) ids.push_back(id);
-    }
+    });
   }
   std::sort(ids.begin(), ids.end());  // b-tree order
   std::vector<std::pair<HeadState*, int64_t>> done;
@@ -59,10 +59,10 @@ Status Store::Flush() {
     done.clear();
     Status s;
     for (size_t i = start; i < end && s.ok(); ++i) {
-      auto it = heads_.find(ids[i]);  // pointers stay valid while write_mu_ is held
-      if (it == heads_.end() || !it->second.dirty()) continue;
-      s = WriteHeadRow(Log::kSeries, ids[i], it->second);
-      done.emplace_back(&it->second, it->second.app.last_timestamp_ms());
+      HeadState* h = heads_.Find(ids[i]);  // pointers stay valid while write_mu_ is held
+      if (h == nullptr || !h->dirty()) continue;
+      s = WriteHeadRow(Log::kSeries, ids[i], *h);
+      done.emplace_back(h, h->app.last_timestamp_ms());
     }
     if (s.ok()) s = writer_->Exec("COMMIT");
     if (!s.ok()) {
@@ -121,12 +121,12 @@ Status Store::ReplayHeadLog() {
     // apply the row under one lock of each kind.
     heads.clear();
     for (const HeadLogEntry& e : entries) {
-      auto st = series_.find(e.series_id);
-      if (st == series_.end()) {
+      SeriesState* st = FindSeries(e.series_id);
+      if (st == nullptr) {
         return Status::Corruption(where + ": unknown series id " + std::to_string(e.series_id));
       }
       SB_ASSIGN_OR_RETURN(HeadState * h, Head(Log::kSeries, e.series_id));
-      heads.emplace_back(h, &st->second);
+      heads.emplace_back(h, st);
     }
     std::unique_lock heads_lock(heads_mu_);
     std::unique_lock index_lock(index_mu_);
@@ -189,9 +189,9 @@ Status Store::PreloadHeadsForReplay() {
     if (!row) break;
     const int64_t id = scan.ColumnInt(0);
     if (id <= 0 || static_cast<size_t>(id) >= needed.size() || !needed[id]) continue;
-    auto st = series_.find(id);
-    if (st == series_.end() || scan.ColumnInt(1) != st->second.head_min_t) continue;
-    if (heads_.count(id) != 0) continue;
+    const SeriesState* st = FindSeries(id);
+    if (st == nullptr || scan.ColumnInt(1) != st->head_min_t) continue;
+    if (heads_.Find(id) != nullptr) continue;
     Result<std::vector<Sample>> samples = DecodeAll(scan.ColumnBlob(2));
     if (!samples.ok()) continue;  // left to Head(), which reports it with its chunk
     HeadState head;
@@ -200,7 +200,7 @@ Status Store::PreloadHeadsForReplay() {
     if (!ok) continue;
     if (head.app.num_samples() > 0) head.flushed_t = head.app.last_timestamp_ms();
     std::unique_lock heads_lock(heads_mu_);
-    heads_.emplace(id, std::move(head));
+    heads_.Put(id, std::move(head));
   }
   return Status::OK();
 }
@@ -208,7 +208,7 @@ Status Store::PreloadHeadsForReplay() {
 Status Store::ReloadHeads() {
   {
     std::unique_lock heads_lock(heads_mu_);
-    heads_.clear();
+    heads_.Clear();
   }
   fetch_heads_.clear();
   return ReplayHeadLog();

@@ -18,6 +18,7 @@ namespace sb::storage {
 struct Store::ImportPlan {
   int64_t id = 0;                    // 0 until a new series is inserted
   std::string key;                   // encoded canonical labels
+  uint32_t hash = 0;                 // KeyIdTable::Hash(key)
   Labels labels;
   const std::vector<Sample>* samples = nullptr;
   size_t first = 0;                  // index of the first sample to append (after skips)
@@ -49,9 +50,9 @@ Result<ImportStats> Store::AppendSamples(const std::vector<SeriesSamples>& batch
             std::to_string(in.samples[i - 1].timestamp_ms));
       }
     }
-    auto id = ids_.find(p.key);  // ids_ only changes under write_mu_, which we hold
-    if (id != ids_.end()) {
-      p.id = id->second;
+    p.hash = KeyIdTable::Hash(p.key);
+    p.id = FindId(p.key, p.hash);  // ids_ only changes under write_mu_, which we hold
+    if (p.id != 0) {
       SB_ASSIGN_OR_RETURN(HeadState * head, Head(Log::kSeries, p.id));
       // The head is the last chunk; with no chunk at all, nothing is skipped.
       if (head->app.num_samples() > 0) {
@@ -84,11 +85,7 @@ Result<ImportStats> Store::AppendSamples(const std::vector<SeriesSamples>& batch
   std::unique_lock heads_lock(heads_mu_);
   std::unique_lock index_lock(index_mu_);
   for (ImportPlan& p : plan) {
-    if (ids_.find(p.key) == ids_.end()) {
-      auto [it, inserted] = ids_.emplace(p.key, p.id);
-      postings_.Add(p.id, p.labels);
-      series_[p.id].key = &it->first;
-    }
+    if (FindSeries(p.id) == nullptr) AddSeries(p.id, p.key, p.hash, p.labels);
     if (p.first == p.samples->size()) continue;  // nothing appended
     SeriesState& st = series_[p.id];
     st.min_t = std::min(st.min_t, (*p.samples)[p.first].timestamp_ms);
@@ -98,7 +95,7 @@ Result<ImportStats> Store::AppendSamples(const std::vector<SeriesSamples>& batch
     HeadState h;
     h.flushed_t = p.head.last_timestamp_ms();
     h.app = std::move(p.head);
-    heads_.insert_or_assign(p.id, std::move(h));
+    heads_.Put(p.id, std::move(h));
   }
   return stats;
 }
@@ -123,6 +120,9 @@ Status Store::WriteImport(std::vector<ImportPlan>* plan) {
       put_series.Bind(1, HashLabels(p.key)).BindBlob(2, p.key);
       SB_RETURN_IF_ERROR(put_series.Run());
       p.id = db->LastInsertRowid();
+      if (p.id < 1 || p.id > kMaxSeriesId) {  // the in-memory index holds 32-bit ids
+        return Status::ResourceExhausted("series id " + std::to_string(p.id) + " out of range");
+      }
     }
     const std::vector<Sample>& samples = *p.samples;
     if (p.first == samples.size()) continue;

@@ -130,18 +130,18 @@ void Store::ApplyDrops(const std::vector<std::pair<int64_t, int64_t>>& new_min_t
   std::unique_lock heads_lock(heads_mu_);
   std::unique_lock index_lock(index_mu_);
   for (const auto& [id, min_t] : new_min_t) {
-    auto it = series_.find(id);
-    if (it == series_.end()) continue;
-    SeriesState& st = it->second;
+    SeriesState* found = FindSeries(id);
+    if (found == nullptr) continue;
+    SeriesState& st = *found;
     st.min_t = min_t;
-    auto h = heads_.find(id);
-    if (h != heads_.end() && h->second.dirty()) {
+    HeadState* h = heads_.Find(id);
+    if (h != nullptr && h->dirty()) {
       // An open chunk not yet flushed (maybe with no row yet) keeps the series alive.
-      st.min_t = std::min(st.min_t, h->second.app.first_timestamp_ms());
+      st.min_t = std::min(st.min_t, h->app.first_timestamp_ms());
     } else if (min_t == INT64_MAX) {  // no chunk left: forget the head, it was deleted
       st.max_t = INT64_MIN;
       st.head_min_t = INT64_MIN;
-      if (h != heads_.end()) heads_.erase(h);
+      heads_.Erase(id);
     }
   }
 }
@@ -150,8 +150,9 @@ Status Store::DropOlderThan(int64_t cutoff_ms, int64_t deadline_ns, RetentionSta
   std::vector<int64_t> ids;
   {
     std::lock_guard write_lock(write_mu_);
-    for (const auto& [id, st] : series_) {
-      if (st.min_t != INT64_MAX && st.min_t < cutoff_ms) ids.push_back(id);
+    for (size_t id = 1; id < series_.size(); ++id) {
+      const SeriesState& st = series_[id];
+      if (st.exists() && st.min_t != INT64_MAX && st.min_t < cutoff_ms) ids.push_back(id);
     }
     // The fetch log: few rows per target, one short step.
     SB_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
@@ -187,8 +188,8 @@ Status Store::DropOlderThan(int64_t cutoff_ms, int64_t deadline_ns, RetentionSta
       // Never the row of an open chunk with samples not yet flushed (appended since the
       // Flush above): its row's max_t understates it.
       int64_t below = cutoff_ms;
-      if (auto h = heads_.find(ids[i]); h != heads_.end() && h->second.dirty()) {
-        below = std::min(below, h->second.app.first_timestamp_ms());
+      if (const HeadState* h = heads_.Find(ids[i]); h != nullptr && h->dirty()) {
+        below = std::min(below, h->app.first_timestamp_ms());
       }
       Result<int64_t> m = DropChunks(ids[i], below, cutoff_ms, INT64_MAX, &step);
       if (m.ok()) new_min_t.emplace_back(ids[i], *m);
@@ -217,8 +218,11 @@ Status Store::DropForSize(int64_t limit_bytes, int64_t deadline_ns, RetentionSta
     if (used <= limit_bytes) return Status::OK();
     // Series with more than one chunk, oldest first chunk first.
     std::vector<std::pair<int64_t, int64_t>> candidates;  // (min_t, id)
-    for (const auto& [id, st] : series_) {
-      if (st.min_t != INT64_MAX && st.min_t < st.head_min_t) candidates.emplace_back(st.min_t, id);
+    for (size_t id = 1; id < series_.size(); ++id) {
+      const SeriesState& st = series_[id];
+      if (st.exists() && st.min_t != INT64_MAX && st.min_t < st.head_min_t) {
+        candidates.emplace_back(st.min_t, id);
+      }
     }
     if (candidates.empty()) {
       stats->size_limit_met = false;

@@ -17,10 +17,16 @@
 //                                 store of 3 orgs x 90 days
 //   BM_Store_Size/0               bytes/sample on disk, 245 series fetched hourly for 90 days
 //   BM_Store_Size/1               ... the same with every value changing every fetch
+//   BM_Store_IndexMemory          heap held by a 99,900-series store, SQLite's own
+//                                 allocations (page caches, statements) subtracted: the
+//                                 in-memory index (keys, ids, series times, open chunks,
+//                                 postings); after 24 hourly fetches, and after a reopen
 //
 // Every store lives in a fresh directory under $TMPDIR (default /tmp), removed at the end.
 #include <benchmark/benchmark.h>
 
+#include <malloc.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -294,6 +300,56 @@ void BM_Store_Size(benchmark::State& state) {
   state.counters["bytes_per_sample"] = static_cast<double>(bytes) / static_cast<double>(samples);
 }
 BENCHMARK(BM_Store_Size)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// Heap in use (glibc's count of allocated bytes) minus SQLite's share of it.
+int64_t HeapBytesOutsideSqlite() {
+  const struct mallinfo2 mi = mallinfo2();
+  return static_cast<int64_t>(mi.uordblks + mi.hblkhd) - sqlite3_memory_used();
+}
+
+// Run alone (--benchmark_filter=IndexMemory): the heap counts are process-wide.
+void BM_Store_IndexMemory(benchmark::State& state) {
+  const sim::OrgSpec spec = sim::SpecForSeriesCount("big", 100000);
+  std::vector<Fetch> fetches;
+  for (int w = 0; w < 8; ++w) fetches.push_back(MakeFetch(spec, w));
+  constexpr int kFetches = 24;
+  double appended = 0, reopened = 0, sqlite_bytes = 0;
+  for (auto _ : state) {
+    BenchDir dir;
+    StoreOptions o;
+    o.path = dir.File("bridge.db");
+    o.synchronous = "OFF";  // memory does not depend on it
+    const int64_t before = HeapBytesOutsideSqlite();
+    {
+      auto store = Store::Open(o);
+      Check(store.status());
+      for (int w = 0; w < kFetches; ++w) {
+        const Fetch& f = fetches[w % fetches.size()];
+        Check((*store)->AppendFetchGzipBody("scout/big", kStartMs + w * kHourMs, f.samples,
+                                            f.body_gz));
+        Check((*store)->MaybeFlush());
+      }
+      Check((*store)->Flush());
+      appended = static_cast<double>(HeapBytesOutsideSqlite() - before);
+    }
+    {
+      // Open rebuilds the index from the tables; the next fetch loads every open chunk.
+      auto store = Store::Open(o);
+      Check(store.status());
+      const Fetch& f = fetches[kFetches % fetches.size()];
+      Check((*store)->AppendFetchGzipBody("scout/big", kStartMs + kFetches * kHourMs,
+                                          f.samples, f.body_gz));
+      Check((*store)->Flush());
+      reopened = static_cast<double>(HeapBytesOutsideSqlite() - before);
+      sqlite_bytes = static_cast<double>(sqlite3_memory_used());
+    }
+  }
+  state.counters["series"] = static_cast<double>(fetches[0].samples.size());
+  state.counters["index_MB_after_24_fetches"] = appended / 1e6;
+  state.counters["index_MB_after_reopen"] = reopened / 1e6;
+  state.counters["sqlite_MB"] = sqlite_bytes / 1e6;  // not counted above
+}
+BENCHMARK(BM_Store_IndexMemory)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace sb::storage

@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <string_view>
@@ -20,30 +22,54 @@ namespace sb::storage {
 class BitWriter {
  public:
   BitWriter() = default;
-  // Continues writing after `bytes`, whose last byte has `free_bits` unused low bits
-  // (0 if it is full). Used to add bits to a copy without copying twice.
-  BitWriter(std::string bytes, int free_bits) : bytes_(std::move(bytes)), free_bits_(free_bits) {}
+  BitWriter(const BitWriter& other) { *this = other; }
+  BitWriter& operator=(const BitWriter& other);
+  BitWriter(BitWriter&& other) noexcept { *this = std::move(other); }
+  BitWriter& operator=(BitWriter&& other) noexcept;
+  ~BitWriter() { FreeHeap(); }
 
   // Appends the low `num_bits` bits of `value`, most significant first.
   // REQUIRES: 0 <= num_bits <= 64. Bits of `value` above num_bits are ignored.
   void WriteBits(uint64_t value, int num_bits);
   void WriteBit(bool bit) { WriteBits(bit ? 1 : 0, 1); }
 
-  // The bytes written so far; the last byte is zero-padded in its unused low bits.
-  const std::string& bytes() const { return bytes_; }
+  // The bytes written so far; the last byte is zero-padded in its unused low bits. Valid
+  // until the next write.
+  std::string_view bytes() const { return std::string_view(data(), size_); }
   // Number of bits written so far.
-  size_t num_bits() const { return bytes_.size() * 8 - free_bits_; }
+  size_t num_bits() const { return size_t{size_} * 8 - free_bits_; }
   int free_bits() const { return free_bits_; }
-  // Hands the bytes over, leaving the writer empty.
-  std::string Release() {
-    free_bits_ = 0;
-    return std::move(bytes_);
-  }
 
  private:
-  std::string bytes_;
-  int free_bits_ = 0;  // Unused low bits in bytes_.back(); 0 when bytes_ is empty or full.
+  // The store keeps a writer per open chunk of every series (~100k), so a writer is 24
+  // bytes: the bytes themselves while they fit in buf_ (most open chunks of hourly data
+  // stay that small), else a heap block whose address is kept in buf_. Its capacity is
+  // not stored: it is a function of size_ (Capacity), the block growing by doubling.
+  static constexpr uint32_t kInlineBytes = 19;
+  static uint32_t Capacity(uint32_t size) {
+    if (size <= kInlineBytes) return kInlineBytes;
+    uint32_t cap = 32;
+    while (cap < size) cap *= 2;
+    return cap;
+  }
+  bool on_heap() const { return size_ > kInlineBytes; }
+  char* heap() const {
+    char* p;
+    std::memcpy(&p, buf_, sizeof p);
+    return p;
+  }
+  const char* data() const { return on_heap() ? heap() : buf_; }
+  char* data() { return on_heap() ? heap() : buf_; }
+  void PushZeroByte();
+  void FreeHeap() {
+    if (on_heap()) std::free(heap());
+  }
+
+  uint32_t size_ = 0;
+  uint8_t free_bits_ = 0;  // Unused low bits of the last byte; 0 when empty or full.
+  char buf_[kInlineBytes] = {};
 };
+static_assert(sizeof(BitWriter) == 24);
 
 class BitReader {
  public:

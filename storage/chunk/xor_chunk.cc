@@ -80,7 +80,8 @@ void WriteDod(BitWriter* w, uint64_t dod_bits) {
 
 // Elias gamma code of k >= 1: floor(log2 k) zero bits, then k in binary.
 int GammaBits(uint64_t k) { return 2 * (std::bit_width(k) - 1) + 1; }
-void WriteGamma(BitWriter* w, uint64_t k) {
+template <typename Writer>
+void WriteGamma(Writer* w, uint64_t k) {
   const int n = std::bit_width(k) - 1;
   w->WriteBits(0, n);
   w->WriteBits(k, n + 1);
@@ -185,7 +186,39 @@ Status XorChunkAppender::Append(int64_t t_ms, double v) {
   return Status::OK();
 }
 
-void XorChunkAppender::WriteRun(BitWriter* w) const {
+namespace {
+
+// Writes bits after the end of an encoding being built in a std::string, whose last byte
+// has `free_bits` unused low bits: where EncodeTo puts the pending run, without copying
+// the appender's stream first. Same bit order as BitWriter.
+class TailBitWriter {
+ public:
+  TailBitWriter(std::string* out, int free_bits) : out_(out), free_bits_(free_bits) {}
+  void WriteBits(uint64_t value, int num_bits) {
+    if (num_bits < 64) value &= (uint64_t{1} << num_bits) - 1;
+    while (num_bits > 0) {
+      if (free_bits_ == 0) {
+        out_->push_back('\0');
+        free_bits_ = 8;
+      }
+      const int take = num_bits < free_bits_ ? num_bits : free_bits_;
+      const uint64_t chunk = (value >> (num_bits - take)) & ((uint64_t{1} << take) - 1);
+      out_->back() = static_cast<char>(static_cast<uint8_t>(out_->back()) |
+                                       (chunk << (free_bits_ - take)));
+      free_bits_ -= take;
+      num_bits -= take;
+    }
+  }
+
+ private:
+  std::string* out_;
+  int free_bits_;
+};
+
+}  // namespace
+
+template <typename Writer>
+void XorChunkAppender::WriteRun(Writer* w) const {
   if (run_ == 0) return;
   w->WriteBits(0b00, 2);
   WriteGamma(w, run_);
@@ -220,9 +253,8 @@ void XorChunkAppender::EncodeTo(std::string* out_ptr) const {
   out += stream_.bytes();
   if (run_ > 0) {
     // The pending run goes after the stream's last bit, in the output buffer itself.
-    BitWriter tail(std::move(out), stream_.free_bits());
+    TailBitWriter tail(&out, stream_.free_bits());
     WriteRun(&tail);
-    out = tail.Release();
   }
   const uint32_t crc = Crc32(out);
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));

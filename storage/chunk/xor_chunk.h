@@ -71,19 +71,24 @@ class XorChunkAppender {
   size_t EncodedSize() const;
 
  private:
-  void WriteRun(BitWriter* w) const;  // Writes the pending repeat run, if any.
+  // Writes the pending repeat run, if any, to a BitWriter or the tail of an encoding.
+  template <typename Writer>
+  void WriteRun(Writer* w) const;
 
-  uint64_t count_ = 0;
+  // 72 bytes: the store holds one appender per series (the open chunk), ~100k of them.
+  // count_ and run_ are at most kXorChunkMaxSamples (2^20), so 24 bits each.
   int64_t first_t_ = 0;
   uint64_t first_v_bits_ = 0;
   int64_t t_ = 0;            // Last timestamp.
   uint64_t v_bits_ = 0;      // Last value's bits.
   uint64_t delta_ = 0;       // Last interval t_i - t_{i-1}, modulo 2^64.
-  uint8_t leading_ = 0xff;   // XOR window: leading zeros; 0xff until one is set.
-  uint8_t trailing_ = 0;     // XOR window: trailing zeros.
-  uint64_t run_ = 0;         // Samples pending in the current repeat run (not yet written).
+  uint32_t count_ : 24 = 0;
+  uint32_t leading_ : 8 = 0xff;  // XOR window: leading zeros; 0xff until one is set.
+  uint32_t run_ : 24 = 0;    // Samples pending in the current repeat run (not yet written).
+  uint32_t trailing_ : 8 = 0;    // XOR window: trailing zeros.
   BitWriter stream_;         // Samples 2..n except the pending run.
 };
+static_assert(kXorChunkMaxSamples < (uint64_t{1} << 24));
 
 class XorChunkIterator {
  public:

@@ -3,18 +3,21 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <random>
 #include <string>
 #include <thread>
 #include <tuple>
 #include <vector>
 
 #include "storage/series.h"
+#include "storage/series_index.h"
 #include "tests/storage/store_testing.h"
 #include "tests/storage/xor_chunk_data.h"
 #include "tests/testing/testing.h"
@@ -472,6 +475,247 @@ TEST(StoreTest, RepeatedValuesCostAlmostNothing) {
   // with the earlier 30-day chunks). The target is 0.3, SQLite overhead included.
   EXPECT_LT(closed / samples, 0.3);
   EXPECT_LT(vacuumed / samples, 0.3);
+}
+
+// The in-memory index's parts (storage/series_index.h).
+
+TEST(SeriesIndexTest, KeyIdTableFindsEveryKeyThroughCollisionsAndGrowth) {
+  // Ids index `keys`; every key gets one of three hashes, so most probes meet other keys
+  // with the same 32-bit hash and must compare the keys themselves.
+  std::vector<std::string> keys(1);  // keys[0]: no series
+  KeyIdTable table;
+  auto key_of = [&](int64_t id) { return std::string_view(keys[id]); };
+  for (int64_t id = 1; id <= 5000; ++id) {
+    keys.push_back("series-" + std::to_string(id));
+    table.Insert(static_cast<uint32_t>(id % 3), id);
+  }
+  EXPECT_EQ(table.size(), 5000u);
+  for (int64_t id = 1; id <= 5000; ++id) {
+    ASSERT_EQ(table.Find(keys[id], static_cast<uint32_t>(id % 3), key_of), id) << id;
+    // The right key under a wrong hash is not found.
+    ASSERT_EQ(table.Find(keys[id], static_cast<uint32_t>(id % 3 + 3), key_of), 0) << id;
+  }
+  EXPECT_EQ(table.Find("series-5001", 0, key_of), 0);
+  EXPECT_EQ(table.Find("", 0, key_of), 0);
+  // The real hash: ids up to kMaxSeriesId fit.
+  KeyIdTable real;
+  std::vector<std::string> big = {"", "a", "b"};
+  auto big_of = [&](int64_t id) { return std::string_view(big[id == kMaxSeriesId ? 2 : id]); };
+  real.Insert(KeyIdTable::Hash("a"), 1);
+  real.Insert(KeyIdTable::Hash("b"), kMaxSeriesId);
+  EXPECT_EQ(real.Find("a", KeyIdTable::Hash("a"), big_of), 1);
+  EXPECT_EQ(real.Find("b", KeyIdTable::Hash("b"), big_of), kMaxSeriesId);
+  EXPECT_EQ(real.Find("c", KeyIdTable::Hash("c"), big_of), 0);
+}
+
+TEST(SeriesIndexTest, KeyArenaAndBlockArrayNeverMoveWhatTheyHold) {
+  KeyArena arena;
+  const char* first = arena.Add("first");
+  const char* empty = arena.Add("");
+  std::vector<const char*> ptrs;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20000; ++i) {  // several 64 KiB blocks
+    keys.push_back(std::string(static_cast<size_t>(i % 200), 'x') + std::to_string(i));
+    ptrs.push_back(arena.Add(keys.back()));
+  }
+  const std::string large(100000, 'L');  // a block of its own
+  const char* large_at = arena.Add(large);
+  const char* after = arena.Add("after");
+  EXPECT_EQ(KeyArena::View(first), "first");
+  EXPECT_EQ(KeyArena::View(empty), "");
+  for (size_t i = 0; i < keys.size(); ++i) ASSERT_EQ(KeyArena::View(ptrs[i]), keys[i]) << i;
+  EXPECT_EQ(KeyArena::View(large_at), large);
+  EXPECT_EQ(KeyArena::View(after), "after");
+
+  BlockArray<int64_t, 64> array;
+  array.EnsureIndex(0);
+  int64_t* zero = &array[0];
+  *zero = 42;
+  array.EnsureIndex(1000);
+  EXPECT_GE(array.size(), 1001u);
+  EXPECT_EQ(&array[0], zero);
+  EXPECT_EQ(array[0], 42);
+  EXPECT_EQ(array[1000], 0);  // value-initialized
+}
+
+TEST(SeriesIndexTest, IdMapHoldsValuesAtFixedAddressesUntilErased) {
+  IdMap<std::string> map;
+  EXPECT_EQ(map.Find(1), nullptr);
+  EXPECT_EQ(map.Find(-1), nullptr);
+  std::string* one = &map.Put(1, "one");
+  map.Put(70000, "far");  // new blocks
+  map.Put(64, "sixty-four");
+  EXPECT_EQ(map.Find(1), one);
+  EXPECT_EQ(*one, "one");
+  EXPECT_EQ(map.Find(2), nullptr);
+  EXPECT_EQ(map.Find(1000000), nullptr);
+  std::vector<std::pair<int64_t, std::string>> seen;
+  map.ForEach([&](int64_t id, const std::string& v) { seen.emplace_back(id, v); });
+  EXPECT_EQ(seen, (std::vector<std::pair<int64_t, std::string>>{
+                      {1, "one"}, {64, "sixty-four"}, {70000, "far"}}));
+  map.Erase(64);
+  EXPECT_EQ(map.Find(64), nullptr);
+  map.Put(1, "uno");  // assigns in place
+  EXPECT_EQ(map.Find(1), one);
+  EXPECT_EQ(*one, "uno");
+  map.Clear();
+  EXPECT_EQ(map.Find(1), nullptr);
+  EXPECT_EQ(map.Find(70000), nullptr);
+}
+
+TEST(SeriesIndexTest, PostingListRoundTripsAnyIncreasingIds) {
+  PostingList list;
+  EXPECT_TRUE(list.Decode().empty());
+  const std::vector<int64_t> ids = {1, 2, 3, 130, 258, 259, 16384 + 259, int64_t{1} << 40,
+                                    (int64_t{1} << 40) + 1, INT64_MAX};
+  for (int64_t id : ids) list.Add(id);
+  EXPECT_EQ(list.size(), ids.size());
+  EXPECT_EQ(list.Decode(), ids);
+  PostingList from_negative;  // not a series id, but the encoding does not care
+  from_negative.Add(INT64_MIN);
+  from_negative.Add(-1);
+  from_negative.Add(5);
+  EXPECT_EQ(from_negative.Decode(), (std::vector<int64_t>{INT64_MIN, -1, 5}));
+}
+
+TEST(SeriesIndexTest, PostingsSelectMatchesABruteForceScan) {
+  // Random label sets over few names and values, some labels absent; every matcher type,
+  // with values that match the empty string (absent labels) and ones that do not.
+  std::mt19937 rng(11);
+  PostingsIndex index;
+  std::vector<Labels> all(1);  // all[id]
+  for (int64_t id = 1; id <= 2000; id += 1 + static_cast<int64_t>(rng() % 300 == 0 ? 500 : 0)) {
+    Labels l = {{"__name__", "m" + std::to_string(rng() % 3)}};
+    for (const char* name : {"a", "b", "c"}) {
+      if (rng() % 4 != 0) l.push_back({name, std::to_string(rng() % 5)});
+    }
+    l = Canonicalize(l).value();
+    all.resize(id + 1);
+    all[id] = l;
+    index.Add(id, l);
+  }
+  auto value_of = [](const Labels& l, const std::string& name) {
+    for (const Label& x : l) {
+      if (x.name == name) return x.value;
+    }
+    return std::string();
+  };
+  using T = Matcher::Type;
+  const std::vector<std::vector<Matcher>> queries = {
+      {},
+      {M(T::kEqual, "a", "1")},
+      {M(T::kEqual, "a", "")},
+      {M(T::kNotEqual, "b", "2"), M(T::kEqual, "__name__", "m1")},
+      {M(T::kRegexMatch, "c", "1|3"), M(T::kRegexNoMatch, "a", "0|")},
+      {M(T::kRegexMatch, "b", ".*"), M(T::kNotEqual, "c", "")},
+      {M(T::kEqual, "nope", "x")},
+      {M(T::kRegexNoMatch, "nope", "x")},
+  };
+  for (size_t q = 0; q < queries.size(); ++q) {
+    std::vector<int64_t> want;
+    for (size_t id = 1; id < all.size(); ++id) {
+      if (all[id].empty()) continue;
+      bool ok = true;
+      for (const Matcher& m : queries[q]) ok = ok && m.Matches(value_of(all[id], m.name()));
+      if (ok) want.push_back(static_cast<int64_t>(id));
+    }
+    EXPECT_EQ(index.Select(queries[q]), want) << "query " << q;
+  }
+  EXPECT_EQ(index.LabelNames(), (std::vector<std::string>{"__name__", "a", "b", "c"}));
+  EXPECT_EQ(index.LabelValues("a"), (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+}
+
+TEST(StoreTest, ReadersSeeWholeSeriesWhileTheIndexGrows) {
+  // Each fetch adds 700 series, so the index's blocks (4096 series states and open chunks
+  // each, 64 KiB of keys) and its key table grow while readers run.
+  testing::TempDir dir;
+  auto store = OpenOrDie(TestStoreOptions(dir));
+  constexpr int kFetches = 15, kNewPerFetch = 700;
+  std::atomic<int> acked{0};
+  std::thread writer([&] {
+    std::vector<SeriesSample> fetch;
+    for (int f = 0; f < kFetches; ++f) {
+      for (int i = 0; i < kNewPerFetch; ++i) {
+        const int n = f * kNewPerFetch + i;
+        fetch.push_back(S("m", {{"n", std::to_string(n)}, {"pad", std::string(1 + n % 90, 'p')}}, n));
+      }
+      EXPECT_OK(store->AppendFetch("t", kStartMs + f * kHourMs, fetch, ""));
+      acked = f + 1;
+    }
+  });
+  int reads = 0;
+  while (acked < kFetches && reads < 100000) {
+    const int before = acked;
+    auto refs = store->Select({M(Matcher::Type::kRegexMatch, "n", ".*7")}, INT64_MIN, INT64_MAX);
+    ASSERT_OK(refs);
+    ASSERT_GE(refs->size(), static_cast<size_t>(before * kNewPerFetch / 10));
+    for (const SeriesRef& r : *refs) {
+      auto key = store->SeriesKeyOf(r.id);
+      ASSERT_TRUE(key.has_value());
+      ASSERT_EQ(*key, EncodeLabels(r.labels));
+      const int n = std::stoi(r.labels[1].value);
+      ASSERT_EQ(r.labels[2].value, std::string(1 + n % 90, 'p'));
+      auto got = store->Samples(r.id, INT64_MIN, INT64_MAX);
+      ASSERT_OK(got);
+      ASSERT_FALSE(got->empty());
+      ASSERT_EQ(got->back().value, n);
+    }
+    ++reads;
+  }
+  writer.join();
+  EXPECT_GT(reads, 0);
+  auto all = store->Select({}, INT64_MIN, INT64_MAX);
+  ASSERT_OK(all);
+  EXPECT_EQ(all->size(), static_cast<size_t>(kFetches * kNewPerFetch));
+}
+
+TEST(StoreTest, ManySeriesAreFoundByKeyAgainInAnyOrderAndAfterAReopen) {
+  testing::TempDir dir;
+  constexpr int kSeries = 3000;
+  std::vector<SeriesSample> fetch;
+  for (int i = 0; i < kSeries; ++i) {
+    fetch.push_back(S("m", {{"i", std::to_string(i)}, {"pad", std::string(i % 50, 'p')}}, i));
+  }
+  std::vector<std::string_view> keys;
+  {
+    auto store = OpenOrDie(TestStoreOptions(dir));
+    ASSERT_OK(store->AppendFetch("t", kStartMs, fetch, ""));
+    for (int64_t id = 1; id <= kSeries; ++id) {
+      auto k = store->SeriesKeyOf(id);
+      ASSERT_TRUE(k.has_value()) << id;
+      keys.push_back(*k);
+    }
+    // Reversed: every series through the lookup by key (not the same-order fast path).
+    std::reverse(fetch.begin(), fetch.end());
+    ASSERT_OK(store->AppendFetch("t", kStartMs + kHourMs, fetch, ""));
+    auto all = store->Select({}, kStartMs, kStartMs + kHourMs);
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(all->size(), static_cast<size_t>(kSeries));  // no series created twice
+    // The views handed out before are still the store's keys, at the same addresses.
+    for (int64_t id = 1; id <= kSeries; ++id) {
+      ASSERT_EQ(store->SeriesKeyOf(id)->data(), keys[id - 1].data()) << id;
+    }
+    EXPECT_EQ(*store->SeriesKeyOf(kSeries), EncodeLabels(Canonicalize(fetch[0].labels).value()));
+  }
+  auto store = OpenOrDie(TestStoreOptions(dir));  // the index rebuilt from the table
+  std::shuffle(fetch.begin(), fetch.end(), std::mt19937(7));
+  ASSERT_OK(store->AppendFetch("t", kStartMs + 2 * kHourMs, fetch, ""));
+  auto all = store->Select({}, kStartMs, kStartMs + 2 * kHourMs);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), static_cast<size_t>(kSeries));
+  for (const SeriesRef& r : *all) {
+    auto samples = store->Samples(r.id, kStartMs, kStartMs + 2 * kHourMs);
+    ASSERT_TRUE(samples.ok());
+    ASSERT_EQ(samples->size(), 3u) << LabelsToString(r.labels);
+    EXPECT_EQ(EncodeLabels(r.labels), *store->SeriesKeyOf(r.id));
+  }
+  // A new series after the reopen gets the next id and is found by its key.
+  fetch.push_back(S("m", {{"i", "new"}}, 1));
+  ASSERT_OK(store->AppendFetch("t", kStartMs + 3 * kHourMs, fetch, ""));
+  EXPECT_TRUE(store->SeriesKeyOf(kSeries + 1).has_value());
+  EXPECT_FALSE(store->SeriesKeyOf(kSeries + 2).has_value());
+  EXPECT_FALSE(store->SeriesKeyOf(0).has_value());
+  EXPECT_FALSE(store->SeriesKeyOf(-1).has_value());
 }
 
 }  // namespace

@@ -97,6 +97,46 @@ TEST(BitStreamTest, FieldsRoundTripAcrossByteBoundaries) {
   EXPECT_FALSE(r.ReadBits(7, &v));
 }
 
+TEST(BitStreamTest, BytesSurviveTheMoveFromInlineToHeapAndCopiesAndMoves) {
+  // Byte i holds i * 7 (mod 256): 5 bits, then 3 bits, so every byte is written in two
+  // fields and the inline buffer (19 bytes) and each heap block fill up mid-byte.
+  BitWriter w;
+  std::string want;
+  std::vector<BitWriter> copies;
+  for (int i = 0; i < 1000; ++i) {
+    const uint8_t b = static_cast<uint8_t>(i * 7);
+    w.WriteBits(b >> 3, 5);
+    w.WriteBits(b & 7, 3);
+    want.push_back(static_cast<char>(b));
+    ASSERT_EQ(w.bytes(), want) << i;
+    if (i == 5 || i == 18 || i == 19 || i == 40 || i == 999) copies.push_back(w);
+  }
+  EXPECT_EQ(w.num_bits(), 8000u);
+  ASSERT_EQ(copies.size(), 5u);
+  EXPECT_EQ(copies[0].bytes(), want.substr(0, 6));
+  EXPECT_EQ(copies[1].bytes(), want.substr(0, 19));
+  EXPECT_EQ(copies[2].bytes(), want.substr(0, 20));
+  EXPECT_EQ(copies[3].bytes(), want.substr(0, 41));
+  EXPECT_EQ(copies[4].bytes(), want);
+  // A copy grows on its own.
+  copies[1].WriteBits(0xab, 8);
+  EXPECT_EQ(copies[1].bytes(), want.substr(0, 19) + "\xab");
+  EXPECT_EQ(w.bytes(), want);
+  // Moves hand the bytes over and leave an empty writer that can be written again.
+  BitWriter moved = std::move(w);
+  EXPECT_EQ(moved.bytes(), want);
+  EXPECT_EQ(w.num_bits(), 0u);  // NOLINT(bugprone-use-after-move): specified as empty
+  w.WriteBit(true);
+  EXPECT_EQ(w.bytes(), "\x80");
+  copies[0] = std::move(moved);  // onto an inline one
+  EXPECT_EQ(copies[0].bytes(), want);
+  copies[3] = copies[1];  // heap onto heap
+  EXPECT_EQ(copies[3].bytes(), want.substr(0, 19) + "\xab");
+  copies[2] = BitWriter();  // empty onto heap
+  EXPECT_EQ(copies[2].num_bits(), 0u);
+  EXPECT_EQ(copies[2].free_bits(), 0);
+}
+
 TEST(XorChunkTest, GoldenBytesForWorkedExample) {
   EXPECT_EQ(ToHex(Encode(WorkedExample())), kWorkedExampleHex);
   Result<std::vector<Sample>> got = DecodeAll(FromHex(kWorkedExampleHex));
