@@ -297,18 +297,21 @@ TEST(HttpClientTest, DecodesGzipBody) {
   EXPECT_EQ(out.response.gzip_body, gz);  // kept as received, for the snapshot and the store
 }
 
+// A zlib (RFC 1950) stream, as servers send for "Content-Encoding: deflate".
+std::string ZlibCompress(const std::string& text) {
+  uLongf n = compressBound(text.size());
+  std::string z(n, '\0');
+  compress2(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(text.data()), text.size(), 6);
+  z.resize(n);
+  return z;
+}
+
 // Only a real gzip stream is kept as gzip_body: a zlib stream sent as "deflate" is decoded
 // but not kept, and an identity body has none.
 TEST(HttpClientTest, KeepsOnlyGzipStreamsAsReceived) {
   const std::string text = "# TYPE up gauge\nup 1\n";
   TestServer server([&](const Request& r) {
-    if (r.target() == "/deflate") {
-      uLongf n = compressBound(text.size());
-      std::string z(n, '\0');
-      compress2(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(text.data()), text.size(), 6);
-      z.resize(n);
-      return Response(200, z, "Content-Encoding: deflate\r\n");
-    }
+    if (r.target() == "/deflate") return Response(200, ZlibCompress(text), "Content-Encoding: deflate\r\n");
     return Response(200, text, "");
   });
   Outcome deflated = RunFetch(Plain(server.port(), "/deflate"));
@@ -327,13 +330,7 @@ TEST(HttpClientTest, KeepGzipEncodedLeavesTheGzipBodyForTheCaller) {
   const std::string text = "# TYPE up gauge\nup 1\n";
   const std::string gz = Gzip(text);
   TestServer server([&](const Request& r) {
-    if (r.target() == "/deflate") {
-      uLongf n = compressBound(text.size());
-      std::string z(n, '\0');
-      compress2(reinterpret_cast<Bytef*>(z.data()), &n, reinterpret_cast<const Bytef*>(text.data()), text.size(), 6);
-      z.resize(n);
-      return Response(200, z, "Content-Encoding: deflate\r\n");
-    }
+    if (r.target() == "/deflate") return Response(200, ZlibCompress(text), "Content-Encoding: deflate\r\n");
     return Response(200, gz, "Content-Encoding: gzip\r\n");
   });
   FetchRequest req = Plain(server.port());
