@@ -57,18 +57,18 @@ using EventSamples = std::shared_ptr<const std::vector<EventSample>>;
 struct SegSeries {
   SeriesRef series;
   size_t count = 0;
-  storage::Sample first;              // the only sample while count == 1
-  std::vector<storage::Sample> more;  // all the samples once count > 1
+  storage::Sample first;  // the only sample while count == 1
+  std::unique_ptr<std::vector<storage::Sample>> more;  // all the samples once count > 1
   void Add(storage::Sample s) {
     if (count == 0) {
       first = s;
     } else {
-      if (count == 1) more.push_back(first);
-      more.push_back(s);
+      if (count == 1) more = std::make_unique<std::vector<storage::Sample>>(1, first);
+      more->push_back(s);
     }
     ++count;
   }
-  const storage::Sample* data() const { return count > 1 ? more.data() : &first; }
+  const storage::Sample* data() const { return count > 1 ? more->data() : &first; }
   const storage::Sample& back() const { return data()[count - 1]; }
 };
 

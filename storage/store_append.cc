@@ -45,13 +45,13 @@ struct Store::Planned {
 // A series that a fetch creates.
 struct Store::NewSeries {
   // Its key (encoded canonical labels): the sample's own (SeriesSample::key or stored_key,
-  // which outlive the call: no copy of 100k keys at a target's first fetch), else a copy of
-  // the one encoded from its labels.
-  std::string_view given;
-  std::string owned;
+  // which outlive the call: no copy of 100k keys at a target's first fetch), else, for a
+  // sample given by labels, a view of the key encoded from them into the fetch's owned_keys_
+  // buffer (made once that buffer stopped growing; until then owned_at / owned_size).
+  std::string_view key;
+  uint32_t owned_at = 0, owned_size = 0;
   uint32_t hash = 0;  // KeyIdTable::Hash(key)
   int64_t id = 0;
-  std::string_view key() const { return given.empty() ? std::string_view(owned) : given; }
 };
 
 namespace {
@@ -154,6 +154,7 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   std::vector<Planned> plan;
   plan.reserve(samples.size());
   std::vector<NewSeries> created;
+  std::string owned_keys;  // the keys of new series given by labels (NewSeries::key)
   std::string& key = key_buf_;
   uint32_t hash = 0;
   // Fast path: a target's body lists its series in the same order fetch after fetch, so
@@ -209,12 +210,20 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
     } else {
       if (created.empty()) created.reserve(samples.size() - plan.size());
       NewSeries& n = created.emplace_back();
-      if (s.key.empty() && s.stored_key.empty()) n.owned = key;
-      else n.given = s.GivenKey();
+      if (s.key.empty() && s.stored_key.empty()) {
+        n.owned_at = static_cast<uint32_t>(owned_keys.size());
+        n.owned_size = static_cast<uint32_t>(key.size());
+        owned_keys.append(key);
+      } else {
+        n.key = s.GivenKey();
+      }
       n.hash = hash;
       p.created = static_cast<int32_t>(created.size() - 1);
     }
     plan.push_back(p);
+  }
+  for (NewSeries& n : created) {
+    if (n.key.empty()) n.key = std::string_view(owned_keys).substr(n.owned_at, n.owned_size);
   }
   // A new series given twice: found by sorting views of the new keys (a set of 100k keys,
   // at a target's first fetch, would cost a node each).
@@ -223,11 +232,11 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
     by_key.reserve(created.size());
     for (const NewSeries& n : created) by_key.push_back(&n);
     std::sort(by_key.begin(), by_key.end(), [](const NewSeries* a, const NewSeries* b) {
-      return a->hash != b->hash ? a->hash < b->hash : a->key() < b->key();
+      return a->hash != b->hash ? a->hash < b->hash : a->key < b->key;
     });
     for (size_t i = 1; i < by_key.size(); ++i) {
-      if (by_key[i]->hash == by_key[i - 1]->hash && by_key[i]->key() == by_key[i - 1]->key()) {
-        return Status::InvalidArgument("series " + LabelsToString(DecodeLabels(by_key[i]->key()).value()) +
+      if (by_key[i]->hash == by_key[i - 1]->hash && by_key[i]->key == by_key[i - 1]->key) {
+        return Status::InvalidArgument("series " + LabelsToString(DecodeLabels(by_key[i]->key).value()) +
                                        " appears twice in one fetch");
       }
     }
@@ -295,7 +304,7 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   pending_fetches_.store(log_rows_.size());
   std::unique_lock index_lock(index_mu_);
   for (NewSeries& n : created) {
-    AddSeries(n.id, n.key(), n.hash, DecodeLabels(n.key()).value());  // checked above
+    AddSeries(n.id, n.key, n.hash, DecodeLabels(n.key).value());  // checked above
   }
   for (Planned& p : plan) {
     if (p.state == nullptr) p.state = &series_[p.id];  // a new series, added just above
@@ -394,7 +403,7 @@ Status Store::WriteFetch(const std::string& target_key, int64_t fetch_time_ms,
                         db->Prepare("INSERT INTO series (labels_hash, labels) VALUES (?, ?)"));
   }
   for (NewSeries& n : *created) {
-    put_series_stmt_->Bind(1, HashLabels(n.key())).BindBlobNoCopy(2, n.key());
+    put_series_stmt_->Bind(1, HashLabels(n.key)).BindBlobNoCopy(2, n.key);
     SB_RETURN_IF_ERROR(put_series_stmt_->Run());
     n.id = db->LastInsertRowid();
     if (n.id < 1 || n.id > kMaxSeriesId) {  // the in-memory index holds 32-bit ids
