@@ -421,8 +421,9 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
         // rebuilds the same snapshot with the same ETags; it is stored as is, not
         // compressed again. (A fetch whose snapshot could not be built counts as failed,
         // and is not stored.)
-        Status st = self->store_->AppendFetchGzipBody(self->key_, now, samples, snap->StoredGzipBody());
+        Status st = self->store_->AppendFetchGzipBodyAndReleaseKeys(self->key_, now, &samples, snap->StoredGzipBody());
         if (!st.ok()) LogError("storing fetch failed", {{"job", self->job_.job_name}, {"err", st.message()}});
+        std::vector<storage::SeriesSample>().swap(samples);
       }
     }
     int status = static_cast<int>(resp.status);

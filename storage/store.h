@@ -219,6 +219,13 @@ class Store {
   Status AppendFetchGzipBody(const std::string& target_key, int64_t fetch_time_ms,
                              const std::vector<SeriesSample>& samples,
                              std::string_view gzipped_body_for_snapshot);
+  // AppendFetchGzipBody that also releases the key of each series the fetch creates
+  // ((*samples)[i].key is emptied) as soon as the store holds its own copy: a fetch of many
+  // new series (a target's first) then holds each key about once at its peak, not twice.
+  // The samples are otherwise unchanged, and on error nothing is released.
+  Status AppendFetchGzipBodyAndReleaseKeys(const std::string& target_key, int64_t fetch_time_ms,
+                                           std::vector<SeriesSample>* samples,
+                                           std::string_view gzipped_body_for_snapshot);
 
   // What a committed AppendFetch did, as its commit listener sees it: one entry per series
   // the fetch gave, in the order given, then one per series that got a stale marker (it was
@@ -352,13 +359,15 @@ class Store {
   struct Planned;    // one series' part of a fetch, see store_append.cc
   struct NewSeries;  // a series a fetch creates
   explicit Store(const StoreOptions& options) : options_(options) {}
+  // `release`: null, or `samples` itself, whose new series' keys are released once copied.
   Status AppendFetchBody(const std::string& target_key, int64_t fetch_time_ms,
                          const std::vector<SeriesSample>& samples, std::string_view body,
-                         bool gzipped);
+                         bool gzipped, std::vector<SeriesSample>* release = nullptr);
   // AppendFetch with write_mu_ held.
   Status AppendFetchLocked(const std::string& target_key, int64_t fetch_time_ms,
                            const std::vector<SeriesSample>& samples,
-                           std::string_view raw_body_for_snapshot, bool gzipped);
+                           std::string_view raw_body_for_snapshot, bool gzipped,
+                           std::vector<SeriesSample>* release);
   Status Load();
   enum class Log { kSeries, kFetches };  // which chunk table: chunks or fetches
   // The open chunk of a series (Log::kSeries) or fetch log, loaded from its last chunk

@@ -51,6 +51,7 @@ struct Store::NewSeries {
   std::string_view key;
   uint32_t owned_at = 0, owned_size = 0;
   uint32_t hash = 0;  // KeyIdTable::Hash(key)
+  uint32_t sample = 0;  // its index in the fetch's samples
   int64_t id = 0;
 };
 
@@ -98,6 +99,12 @@ Status Store::AppendFetchGzipBody(const std::string& target_key, int64_t fetch_t
   return AppendFetchBody(target_key, fetch_time_ms, samples, gzipped_body_for_snapshot, true);
 }
 
+Status Store::AppendFetchGzipBodyAndReleaseKeys(const std::string& target_key, int64_t fetch_time_ms,
+                                                std::vector<SeriesSample>* samples,
+                                                std::string_view gzipped_body_for_snapshot) {
+  return AppendFetchBody(target_key, fetch_time_ms, *samples, gzipped_body_for_snapshot, true, samples);
+}
+
 std::vector<std::string_view> Store::LastFetchKeys(const std::string& target_key) {
   std::lock_guard write_lock(write_mu_);  // target_order_ changes under it
   std::vector<std::string_view> keys;
@@ -110,11 +117,11 @@ std::vector<std::string_view> Store::LastFetchKeys(const std::string& target_key
 
 Status Store::AppendFetchBody(const std::string& target_key, int64_t fetch_time_ms,
                               const std::vector<SeriesSample>& samples, std::string_view body,
-                              bool gzipped) {
+                              bool gzipped, std::vector<SeriesSample>* release) {
   bool backlog = false;
   {
     std::lock_guard write_lock(write_mu_);
-    SB_RETURN_IF_ERROR(AppendFetchLocked(target_key, fetch_time_ms, samples, body, gzipped));
+    SB_RETURN_IF_ERROR(AppendFetchLocked(target_key, fetch_time_ms, samples, body, gzipped, release));
     backlog = HeadLogOver(2);
   }
   // A backstop for callers that never call MaybeFlush: the head log stays bounded. The
@@ -125,7 +132,8 @@ Status Store::AppendFetchBody(const std::string& target_key, int64_t fetch_time_
 
 Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_time_ms,
                                 const std::vector<SeriesSample>& samples,
-                                std::string_view raw_body_for_snapshot, bool gzipped) {
+                                std::string_view raw_body_for_snapshot, bool gzipped,
+                                std::vector<SeriesSample>* release) {
   auto last = target_last_ms_.find(target_key);
   const int64_t previous_fetch_ms = last != target_last_ms_.end() ? last->second : -1;
   if (last != target_last_ms_.end() && fetch_time_ms <= last->second) {
@@ -218,6 +226,7 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
         n.key = s.GivenKey();
       }
       n.hash = hash;
+      n.sample = static_cast<uint32_t>(i);
       p.created = static_cast<int32_t>(created.size() - 1);
     }
     plan.push_back(p);
@@ -305,6 +314,9 @@ Status Store::AppendFetchLocked(const std::string& target_key, int64_t fetch_tim
   std::unique_lock index_lock(index_mu_);
   for (NewSeries& n : created) {
     AddSeries(n.id, n.key, n.hash, DecodeLabels(n.key).value());  // checked above
+    // The store has its own copy now; giving the caller's back as we go lets the allocator
+    // reuse it for the store's (a first fetch of 100k series: ~15 MB less at its peak).
+    if (release != nullptr) std::string().swap((*release)[n.sample].key);
   }
   for (Planned& p : plan) {
     if (p.state == nullptr) p.state = &series_[p.id];  // a new series, added just above

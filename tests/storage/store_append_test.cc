@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/gzip.h"
 #include "storage/series.h"
 #include "storage/store.h"
 #include "tests/storage/store_testing.h"
@@ -247,6 +248,33 @@ TEST(StoreAppendTest, SamplesMayCarryTheStoresOwnKeysOfTheLastFetch) {
   Status st = store->AppendFetch("t", kStartMs + 3 * kHourMs, {stored(bad, 7)}, "");
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(All(store.get()).size(), 6u);
+}
+
+// The releasing form empties the key of each series the fetch creates, once the store holds
+// its own copy; known series keep theirs, the samples are stored as by AppendFetchGzipBody,
+// and a refused fetch releases nothing.
+TEST(StoreAppendTest, ReleasingKeysEmptiesOnlyTheNewSeriesKeysOfACommittedFetch) {
+  testing::TempDir dir;
+  auto store = OpenOrDie(TestStoreOptions(dir));
+  const std::string a = Key({{"__name__", "vulns"}, {"org", "acme"}});
+  const std::string b = Key({{"__name__", "vulns"}, {"org", "beta"}});
+  const std::string gz = GzipCompress("body").value();
+  ASSERT_OK(store->AppendFetchGzipBody("t", kStartMs, {KeyedSample(a, 1)}, gz));
+  std::vector<SeriesSample> samples = {KeyedSample(a, 2), KeyedSample(b, 3)};
+  ASSERT_OK(store->AppendFetchGzipBodyAndReleaseKeys("t", kStartMs + kHourMs, &samples, gz));
+  EXPECT_EQ(samples[0].key, a);  // known: kept
+  EXPECT_TRUE(samples[1].key.empty());  // new: released
+  EXPECT_EQ(samples[1].value, 3);
+  std::vector<double> values;
+  for (const Sample& x : All(store.get())) values.push_back(x.value);
+  EXPECT_EQ(values, (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(store->LastFetchKeys("t"), (std::vector<std::string_view>{a, b}));
+  // Refused (a series twice): nothing released.
+  const std::string c = Key({{"__name__", "vulns"}, {"org", "core"}});
+  std::vector<SeriesSample> twice = {KeyedSample(c, 4), KeyedSample(c, 5)};
+  EXPECT_FALSE(store->AppendFetchGzipBodyAndReleaseKeys("t", kStartMs + 2 * kHourMs, &twice, gz).ok());
+  EXPECT_EQ(twice[0].key, c);
+  EXPECT_EQ(twice[1].key, c);
 }
 
 TEST(StoreAppendTest, ABadKeyIsRefusedWithItsReasonAndNothingIsWritten) {
