@@ -26,6 +26,51 @@ std::string GzipError(const Status& st, size_t max_body_bytes) {
   return "bad gzip body: " + st.message();
 }
 
+// An upstream body, parsed (its samples streamed through ParseOptions::on_sample).
+struct ParsedBody {
+  expo::Exposition data;
+  // For a gzip body parsed as it was decompressed: its XXH3 and size (the body is not kept).
+  std::optional<SnapshotOptions::Digest> digest;
+};
+
+// Parses resp's body. A gzip one (FetchRequest::keep_gzip_encoded) is decompressed as it is
+// parsed (GzipDecompressStream, StreamParser): the decompressed body (11 MB at 100k series)
+// is never held whole, and its digest, the snapshot's ETag hash, is computed on the way.
+// With `whole` (something is to be pre-rendered from it) it is decompressed into resp->body
+// first, and parsed from there. Errors are worded for the target's last error.
+Result<ParsedBody> ParseUpstreamBody(FetchResponse* resp, expo::Format format, const expo::ParseOptions& popts,
+                                     bool whole, size_t max_body_bytes) {
+  auto parse_error = [](const Status& st) { return Status::InvalidArgument("parsing upstream body: " + st.message()); };
+  if (resp->body.empty() && !resp->gzip_body.empty()) {
+    if (whole) {
+      auto body = GzipDecompress(resp->gzip_body, max_body_bytes);
+      if (!body.ok()) return Status::Unavailable(GzipError(body.status(), max_body_bytes));
+      resp->body = std::move(body).value();
+    } else {
+      expo::StreamParser parser(format, popts);
+      std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> hash(XXH3_createState(), &XXH3_freeState);
+      if (hash == nullptr) return Status::Internal("out of memory");
+      XXH3_64bits_reset(hash.get());
+      size_t bytes = 0;
+      bool parse_failed = false;
+      Status st = GzipDecompressStream(resp->gzip_body, max_body_bytes, [&](std::string_view piece) {
+        XXH3_64bits_update(hash.get(), piece.data(), piece.size());
+        bytes += piece.size();
+        Status fed = parser.Feed(piece);
+        parse_failed = !fed.ok();
+        return fed;
+      });
+      if (!st.ok()) return parse_failed ? parse_error(st) : Status::Unavailable(GzipError(st, max_body_bytes));
+      auto data = parser.Finish();
+      if (!data.ok()) return parse_error(data.status());
+      return ParsedBody{std::move(data).value(), SnapshotOptions::Digest{XXH3_64bits_digest(hash.get()), bytes}};
+    }
+  }
+  auto data = expo::ParseExposition(resp->body, format, popts);
+  if (!data.ok()) return parse_error(data.status());
+  return ParsedBody{std::move(data).value(), std::nullopt};
+}
+
 ScheduleOptions OptionsFor(const config::ScrapeConfig& job, ScheduleOptions o) {
   o.refresh_interval = config::EffectiveRefresh(job);
   o.respect_cache_headers = job.respect_cache_headers;
@@ -351,51 +396,11 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
       return Status::OK();
     };
     const uint8_t prerender = self->demand_->Take();
-    // A gzip body is decompressed as it is parsed, in pieces (GzipDecompressStream,
-    // StreamParser): the decompressed body (11 MB at 100k series) is never held whole, and
-    // its ETag hash is computed on the way. Unless something must be pre-rendered from it:
-    // then it is decompressed whole first.
-    std::string err;
-    std::optional<SnapshotOptions::Digest> digest;
-    if (resp.body.empty() && !resp.gzip_body.empty() && prerender != 0) {
-      auto body = GzipDecompress(resp.gzip_body, self->max_body_bytes());
-      if (body.ok()) {
-        resp.body = std::move(body).value();
-      } else {
-        err = GzipError(body.status(), self->max_body_bytes());
-      }
-    }
-    Result<expo::Exposition> parsed = Status::Internal("not parsed");
-    if (!err.empty()) {
-      // a bad gzip body, said above
-    } else if (resp.body.empty() && !resp.gzip_body.empty()) {
-      expo::StreamParser parser(format, popts);
-      XXH3_state_t* hash = XXH3_createState();
-      XXH3_64bits_reset(hash);
-      size_t bytes = 0;
-      bool parse_failed = false;
-      Status st = GzipDecompressStream(resp.gzip_body, self->max_body_bytes(), [&](std::string_view piece) {
-        XXH3_64bits_update(hash, piece.data(), piece.size());
-        bytes += piece.size();
-        Status fed = parser.Feed(piece);
-        parse_failed = !fed.ok();
-        return fed;
-      });
-      digest = SnapshotOptions::Digest{XXH3_64bits_digest(hash), bytes};
-      XXH3_freeState(hash);
-      if (!st.ok() && !parse_failed) {
-        err = GzipError(st, self->max_body_bytes());
-      } else {
-        parsed = st.ok() ? parser.Finish() : Result<expo::Exposition>(st);
-      }
-    } else {
-      parsed = expo::ParseExposition(resp.body, format, popts);
-    }
+    auto parsed = ParseUpstreamBody(&resp, format, popts, /*whole=*/prerender != 0, self->max_body_bytes());
     std::shared_ptr<const Snapshot> snap;
-    if (!err.empty()) {
-      // not parsed
-    } else if (!parsed.ok()) {
-      err = "parsing upstream body: " + parsed.status().message();
+    std::string err;
+    if (!parsed.ok()) {
+      err = parsed.status().message();
     } else {
       // The upstream body (kept gzip: the upstream's own, if it sent one) is the snapshot's
       // source: what nobody asks for is never rendered.
@@ -403,11 +408,11 @@ void Target::OnFetched(Status st, FetchResponse resp, int64_t started_ms) {
       so.streamed_sample_count = sample_count;
       so.demand = self->demand_;
       so.prerender = prerender;
-      if (digest.has_value()) so.upstream_digest = digest;
+      if (parsed->digest.has_value()) so.upstream_digest = parsed->digest;
       else so.upstream_body = resp.body;
       so.upstream_format = format;
       if (!resp.gzip_body.empty()) so.upstream_gzip = std::make_shared<const std::string>(std::move(resp.gzip_body));
-      auto built = BuildSnapshot(self->job_.job_name, self->address_, now, std::move(parsed).value(), so);
+      auto built = BuildSnapshot(self->job_.job_name, self->address_, now, std::move(parsed->data), so);
       std::string().swap(resp.body);  // parsed, hashed and compressed: not needed any more
       if (built.ok()) {
         snap = std::move(built).value();
